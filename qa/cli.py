@@ -1,0 +1,134 @@
+"""The `qa` command: ingest, search, stats (more subcommands register themselves below)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from qa.errors import QAError
+from qa.settings import Settings, load_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    flags = {"index_dir": getattr(args, "index", None)}
+    for name in ("chunk_chars", "index_type", "embed_model"):
+        flags[name] = getattr(args, name, None)
+    return load_settings(os.environ, **flags)
+
+
+def _embedder(settings: Settings):  # noqa: ANN202
+    from qa.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(settings.embed_model, settings.embed_batch_size)
+
+
+def _progress_bar(total: int) -> Callable[[int], None]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, dynamic_ncols=True)
+    return bar.update
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from qa.ingest import IngestOptions, ingest_corpus
+
+    settings = _settings(args)
+    corpus = Path(args.corpus) if args.corpus else settings.corpus_dir
+    if not corpus.is_dir():
+        raise QAError(f"No corpus folder at {corpus}/ — give the folder that holds the articles.")
+    options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type, args.rebuild)
+    print(f"Ingesting {corpus}/ into {settings.index_dir}/ …", file=sys.stderr)
+    report = ingest_corpus(corpus, settings.index_dir, _embedder(settings), options, _progress_bar)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from qa.retrieve import Retriever
+
+    settings = _settings(args)
+    hits = Retriever(settings.index_dir, _embedder(settings)).search(args.query, k=args.k)
+    if args.json:
+        print(json.dumps([asdict(hit) for hit in hits], ensure_ascii=False, indent=2))
+        return 0
+    for rank, hit in enumerate(hits, 1):
+        date = hit.published_at[:10]
+        print(f"{rank:2}. [{hit.score:.4f}] {hit.title} — {hit.source} {date}")
+        print(f"    {hit.url}  chars {hit.start}-{hit.end}")
+        print(f"    {' '.join(hit.text.split())[:240]}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from qa import index
+    from qa.store import Store
+
+    settings = _settings(args)
+    generation = index.require_generation(settings.index_dir)
+    store = Store(generation / index.STORE_FILE, readonly=True)
+    meta = store.meta()
+    stats = {
+        **store.counts(),
+        "embedding_model": meta.get("embed_model"),
+        "index_type": meta.get("index_type"),
+        "chunk_chars": int(meta.get("chunk_chars", 0)),
+        "index_bytes": index.disk_size(settings.index_dir),
+        "updated_at": meta.get("updated_at"),
+        "top_outlets": dict(store.outlets()[:10]),
+    }
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+        return 0
+    for key, value in stats.items():
+        print(f"{key:>18}: {value}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Question answering with citations over news articles.")
+    parser.add_argument("--index", help="index folder (env QA_INDEX, default index/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="build or update the index from a corpus folder")
+    ingest.add_argument("corpus", nargs="?", help="folder of articles (env QA_CORPUS, default corpus/)")
+    ingest.add_argument("--rebuild", action="store_true", help="re-read and re-embed everything")
+    ingest.add_argument("--chunk-chars", type=int, help="max chunk length (env QA_CHUNK_CHARS, default 1000)")
+    ingest.add_argument("--index-type", choices=["flat", "hnsw"], help="FAISS index: exact or approximate")
+    ingest.add_argument("--embed-model", help="sentence-transformers model (default: the bundled MiniLM)")
+    ingest.set_defaults(func=cmd_ingest)
+
+    search = sub.add_parser("search", help="show the best-matching passages for a query")
+    search.add_argument("query")
+    search.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.set_defaults(func=cmd_search)
+
+    stats = sub.add_parser("stats", help="what the index holds")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.set_defaults(func=cmd_stats)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

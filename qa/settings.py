@@ -1,0 +1,59 @@
+"""One frozen Settings, built once at the edge: CLI flag > QA_* environment variable > default."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qa.dense import INDEX_TYPES
+from qa.embedding import DEFAULT_EMBED_MODEL
+from qa.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: Path = Path("index")
+    corpus_dir: Path = Path("corpus")
+    embed_model: str = DEFAULT_EMBED_MODEL
+    embed_batch_size: int = 32
+    chunk_chars: int = 1000
+    overlap_sentences: int = 1
+    index_type: str = "flat"
+
+    def __post_init__(self) -> None:
+        if self.index_type not in INDEX_TYPES:
+            raise ConfigError(f"QA_INDEX_TYPE must be one of {', '.join(INDEX_TYPES)}, not {self.index_type!r}")
+        if not 50 <= self.chunk_chars <= 1000:
+            raise ConfigError(f"QA_CHUNK_CHARS must be between 50 and 1000, not {self.chunk_chars}")
+
+
+# field name -> environment variable
+ENV_VARS = {
+    "index_dir": "QA_INDEX",
+    "corpus_dir": "QA_CORPUS",
+    "embed_model": "QA_EMBED_MODEL",
+    "embed_batch_size": "QA_EMBED_BATCH_SIZE",
+    "chunk_chars": "QA_CHUNK_CHARS",
+    "overlap_sentences": "QA_CHUNK_OVERLAP",
+    "index_type": "QA_INDEX_TYPE",
+}
+
+
+def load_settings(environ: Mapping[str, str], **flags: Any) -> Settings:
+    """Settings from flags (None means "not given"), then `environ`, then the defaults."""
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(Settings):
+        raw = flags.get(field.name)
+        if raw is None:
+            raw = environ.get(ENV_VARS.get(field.name, ""))
+        if raw is None or raw == "":
+            continue
+        kind = type(field.default)
+        try:
+            values[field.name] = Path(raw) if kind is type(Path()) or isinstance(field.default, Path) else kind(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_VARS[field.name]}: expected {kind.__name__}, got {raw!r}") from None
+    return Settings(**values)

@@ -1,0 +1,54 @@
+"""Value types that flow through the pipeline: articles, chunks and search hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as read from the corpus.
+
+    `id` is stable across runs (derived from the file path and the record's key), `path` is the
+    corpus-relative file it came from, `published_at` is ISO 8601 ("" when unknown).
+    """
+
+    id: str
+    title: str
+    body: str
+    source: str = ""
+    url: str = ""
+    published_at: str = ""
+    author: str = ""
+    category: str = ""
+    place: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of an article body: `article.body[start:end] == text`."""
+
+    article_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with the article metadata needed to show and cite it."""
+
+    chunk_id: int
+    article_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+    score: float
+    title: str = ""
+    source: str = ""
+    url: str = ""
+    published_at: str = ""
+    scores: dict[str, float] = field(default_factory=dict)
