@@ -113,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="what the index holds")
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(func=cmd_stats)
+
+    from qa.evaluate_cli import add_eval_command
+
+    add_eval_command(sub)
     return parser
 
 

@@ -43,12 +43,23 @@ class DenseIndex:
         import faiss
 
         self.index = faiss.read_index(str(path))
+        self._is_hnsw = isinstance(faiss.downcast_index(self.index.index), faiss.IndexHNSW)
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        if self.index.ntotal == 0:
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The `k` nearest (chunk id, cosine) pairs, only among `allowed` chunk ids when given."""
+        import faiss
+
+        if self.index.ntotal == 0 or (allowed is not None and len(allowed) == 0):
             return []
-        scores, ids = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParametersHNSW() if self._is_hnsw else faiss.SearchParameters()
+            params.sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            if self._is_hnsw:
+                params.efSearch = max(64, k)
+        vector = np.asarray(query, dtype=np.float32).reshape(1, -1)
+        scores, ids = self.index.search(vector, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]

@@ -29,7 +29,7 @@ def build_keyword_index(ids: np.ndarray, texts: list[str], folder: Path) -> None
 
 
 class KeywordIndex:
-    """A loaded BM25 index: `search` returns (chunk id, BM25 score) pairs."""
+    """A loaded BM25 index over chunks; `ids[i]` is the chunk id of document i."""
 
     def __init__(self, folder: Path) -> None:
         import bm25s
@@ -42,13 +42,20 @@ class KeywordIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every document for `query` (zeros when no query word is indexed)."""
         if self.retriever is None:
-            return []
+            return np.zeros(0, dtype=np.float32)
         tokens = self._bm25s.tokenize(
             [query], stopwords="en", stemmer=self.stemmer, show_progress=False, return_ids=False
         )
-        if not tokens or not tokens[0]:
-            return []
-        docs, scores = self.retriever.retrieve(tokens, k=min(k, len(self.ids)), show_progress=False, n_threads=1)
-        return [(int(self.ids[d]), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        token_ids = self.retriever.get_tokens_ids(tokens[0]) if tokens and tokens[0] else []
+        if not token_ids:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self.retriever.get_scores(token_ids), dtype=np.float32)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """The `k` best (chunk id, score) pairs with a positive score."""
+        scores = self.scores(query)
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(int(self.ids[i]), float(scores[i])) for i in top if scores[i] > 0]

@@ -1,93 +1,247 @@
-"""How are passages found for a question? Dense and keyword search over the live index, fused."""
+"""How are passages found for a question? Dense and keyword search over the live index, fused,
+with per-outlet sub-rankings for outlets the question names, boosts for the dates it mentions,
+explicit filters, and at most a few passages per story."""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
+
+import numpy as np
 
 from qa import index
 from qa.dense import DenseIndex
 from qa.embedding import PASSAGE_TEMPLATE, Embedder
 from qa.keyword import KeywordIndex
+from qa.query import QueryPlan, plan_query
 from qa.store import Store
 from qa.types import Hit
 
-RRF_K = 60
-CANDIDATES = 50
+
+@dataclass(frozen=True)
+class Filters:
+    """Hard constraints: only these outlets (any, when empty) and publication days."""
+
+    sources: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Fusion settings; the defaults were chosen with `qa eval` on the MultiHop-RAG dev questions."""
+
+    candidates: int = 100
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    source_weight: float = 1.0
+    date_boost: float = 0.5
+    max_per_article: int = 3
+    clean_dense: bool = False
+    clean_keyword: bool = False
 
 
 @dataclass
-class _Loaded:
+class _Table:
+    """Per-chunk facts of one generation, aligned with the keyword index order (ascending ids)."""
+
     generation: Path
     store: Store
     dense: DenseIndex
     keyword: KeywordIndex
+    ids: np.ndarray
+    source: np.ndarray  # index into `sources`
+    day: np.ndarray  # proleptic ordinal, 0 when unknown
+    article: np.ndarray  # index into `articles`
+    story: np.ndarray  # near-duplicate cluster (index into `articles`)
+    sources: list[str]
+    articles: list[str]
+    newest: date | None = None
+    _source_masks: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def source_mask(self, name: str) -> np.ndarray:
+        if name not in self._source_masks:
+            code = self.sources.index(name) if name in self.sources else -1
+            self._source_masks[name] = self.source == code
+        return self._source_masks[name]
+
+
+def _load_table(generation: Path) -> _Table:
+    store = Store(generation / index.STORE_FILE, readonly=True)
+    rows = store.db.execute(
+        "SELECT c.id, a.source, a.published_at, c.article_id, coalesce(a.near_duplicate_of, c.article_id)"
+        " FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.id"
+    ).fetchall()
+    sources = sorted({r[1] for r in rows})
+    articles = sorted({r[3] for r in rows} | {r[4] for r in rows})
+    source_code = {s: i for i, s in enumerate(sources)}
+    article_code = {a: i for i, a in enumerate(articles)}
+    days = np.array([_ordinal(r[2]) for r in rows], dtype=np.int64)
+    keyword = KeywordIndex(generation / index.KEYWORD_DIR)
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    if not np.array_equal(ids, keyword.ids):
+        raise index.IndexMismatchError(f"{generation} is inconsistent; rebuild with `qa ingest --rebuild`.")
+    return _Table(
+        generation=generation,
+        store=store,
+        dense=DenseIndex(generation / index.DENSE_FILE),
+        keyword=keyword,
+        ids=ids,
+        source=np.array([source_code[r[1]] for r in rows], dtype=np.int32),
+        day=days,
+        article=np.array([article_code[r[3]] for r in rows], dtype=np.int32),
+        story=np.array([article_code[r[4]] for r in rows], dtype=np.int32),
+        sources=sources,
+        articles=articles,
+        newest=date.fromordinal(int(days.max())) if len(days) and days.max() > 0 else None,
+    )
+
+
+def _ordinal(published_at: str) -> int:
+    try:
+        return date.fromisoformat(published_at[:10]).toordinal()
+    except ValueError:
+        return 0
 
 
 class Retriever:
     """Hybrid search over an index folder; reopens the index when an ingest switches generations."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        embedder: Embedder,
+        config: RetrievalConfig = RetrievalConfig(),
+        today: Callable[[], date] | None = None,
+    ) -> None:
         self.index_dir = index_dir
         self.embedder = embedder
-        self._loaded: _Loaded | None = None
+        self.config = config
+        self._today = today
+        self._table: _Table | None = None
         self._lock = threading.Lock()
 
-    def _open(self) -> _Loaded:
+    def _open(self) -> _Table:
         generation = index.require_generation(self.index_dir)
         with self._lock:
-            if self._loaded is None or self._loaded.generation != generation:
+            if self._table is None or self._table.generation != generation:
                 store = Store(generation / index.STORE_FILE, readonly=True)
-                index.check_compatible(
-                    store.meta(),
-                    {"embed_model": self.embedder.name, "passage_template": PASSAGE_TEMPLATE},
-                    self.index_dir,
-                )
-                self._loaded = _Loaded(
-                    generation,
-                    store,
-                    DenseIndex(generation / index.DENSE_FILE),
-                    KeywordIndex(generation / index.KEYWORD_DIR),
-                )
-            return self._loaded
+                expected = {"embed_model": self.embedder.name, "passage_template": PASSAGE_TEMPLATE}
+                index.check_compatible(store.meta(), expected, self.index_dir)
+                store.close()
+                self._table = _load_table(generation)
+            return self._table
 
     @property
     def store(self) -> Store:
         return self._open().store
 
-    def search(self, query: str, k: int = 10) -> list[Hit]:
-        """The `k` best chunks for `query`: reciprocal-rank fusion of dense and BM25 rankings,
-        at most one article per near-duplicate story."""
-        loaded = self._open()
-        vector = self.embedder.embed([query])[0]
-        dense = loaded.dense.search(vector, CANDIDATES)
-        keyword = loaded.keyword.search(query, CANDIDATES)
-        fused: dict[int, float] = {}
-        parts: dict[int, dict[str, float]] = {}
-        for name, ranking in (("dense", dense), ("keyword", keyword)):
-            for rank, (chunk_id, score) in enumerate(ranking):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-                parts.setdefault(chunk_id, {})[name] = score
-        ranked = sorted(fused, key=lambda c: fused[c], reverse=True)
-        rows = loaded.store.chunks_by_id(ranked)
-        hits: list[Hit] = []
-        story_owner: dict[str, str] = {}
-        for chunk_id in ranked:
-            row = rows.get(chunk_id)
-            if row is None:
+    def outlets(self) -> list[str]:
+        return [s for s in self._open().sources if s]
+
+    def plan(self, question: str) -> QueryPlan:
+        """Outlets and dates the question mentions; relative dates count back from `today`
+        (by default the newest article's date, so "last week" means the corpus's last week)."""
+        table = self._open()
+        today = self._today() if self._today else (table.newest or date.today())
+        return plan_query(question, table.sources, today)
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """The `k` best chunks for `query`."""
+        table = self._open()
+        plan = self.plan(query)
+        cfg = self.config
+        allowed = self._filter_mask(table, filters)
+        vector = self.embedder.embed([plan.core if cfg.clean_dense else query])[0]
+        keyword_query = plan.core if cfg.clean_keyword else query
+        keyword_scores = table.keyword.scores(keyword_query) if len(table.ids) else np.zeros(0)
+        fused = np.zeros(len(table.ids), dtype=np.float64)
+        self._add_hybrid(table, vector, keyword_scores, allowed, 1.0, fused)
+        for source in plan.sources:
+            mask = table.source_mask(source) if allowed is None else table.source_mask(source) & allowed
+            if mask.any():
+                self._add_hybrid(table, vector, keyword_scores, mask, cfg.source_weight, fused)
+        if plan.dates and cfg.date_boost:
+            on_date = np.zeros(len(table.ids), dtype=bool)
+            for span in plan.dates:
+                low = span.since.toordinal() if span.since else 1
+                high = span.until.toordinal() if span.until else 10**7
+                on_date |= (table.day >= low) & (table.day <= high)
+            fused[on_date] *= 1.0 + cfg.date_boost
+        return self._select(table, fused, k)
+
+    def _filter_mask(self, table: _Table, filters: Filters | None) -> np.ndarray | None:
+        if filters is None or filters == Filters():
+            return None
+        mask = np.ones(len(table.ids), dtype=bool)
+        if filters.sources:
+            wanted = {s.lower() for s in filters.sources}
+            codes = [i for i, s in enumerate(table.sources) if s.lower() in wanted]
+            mask &= np.isin(table.source, codes)
+        if filters.since:
+            mask &= table.day >= filters.since.toordinal()
+        if filters.until:
+            mask &= (table.day > 0) & (table.day <= filters.until.toordinal())
+        return mask
+
+    def _add_hybrid(
+        self,
+        table: _Table,
+        vector: np.ndarray,
+        keyword_scores: np.ndarray,
+        mask: np.ndarray | None,
+        weight: float,
+        fused: np.ndarray,
+    ) -> None:
+        """Add weighted reciprocal-rank scores of the dense and keyword rankings within `mask`."""
+        cfg = self.config
+        allowed_ids = None if mask is None else table.ids[mask]
+        dense = table.dense.search(vector, cfg.candidates, allowed_ids)
+        positions = np.searchsorted(table.ids, [chunk_id for chunk_id, _ in dense])
+        for rank, position in enumerate(positions):
+            fused[position] += weight * cfg.dense_weight / (cfg.rrf_k + rank + 1)
+        scores = keyword_scores if mask is None else np.where(mask, keyword_scores, 0.0)
+        top = np.argpartition(-scores, min(cfg.candidates, len(scores) - 1))[: cfg.candidates]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        for rank, position in enumerate(p for p in top if scores[p] > 0):
+            fused[position] += weight * cfg.keyword_weight / (cfg.rrf_k + rank + 1)
+
+    def _select(self, table: _Table, fused: np.ndarray, k: int) -> list[Hit]:
+        """Best first; one article per near-duplicate story, at most `max_per_article` chunks each."""
+        order = np.argsort(-fused, kind="stable")
+        chosen: list[int] = []
+        story_owner: dict[int, int] = {}
+        per_article: dict[int, int] = {}
+        for position in order:
+            if fused[position] <= 0 or len(chosen) == k:
+                break
+            article, story = int(table.article[position]), int(table.story[position])
+            if story_owner.setdefault(story, article) != article:
                 continue
-            story = row.near_duplicate_of or row.article_id
-            if story_owner.setdefault(story, row.article_id) != row.article_id:
+            if per_article.get(article, 0) >= self.config.max_per_article:
                 continue
+            per_article[article] = per_article.get(article, 0) + 1
+            chosen.append(int(position))
+        rows = table.store.chunks_by_id(int(table.ids[p]) for p in chosen)
+        hits = []
+        for position in chosen:
+            row = rows[int(table.ids[position])]
             hits.append(
                 Hit(
-                    chunk_id=chunk_id, article_id=row.article_id, position=row.position,
-                    start=row.start, end=row.end, text=row.text, score=fused[chunk_id],
+                    chunk_id=row.chunk_id, article_id=row.article_id, position=row.position,
+                    start=row.start, end=row.end, text=row.text, score=float(fused[position]),
                     title=row.title, source=row.source, url=row.url, published_at=row.published_at,
-                    scores=parts[chunk_id],
                 )
             )
-            if len(hits) == k:
-                break
         return hits
+
+
+def with_config(retriever: Retriever, **changes: object) -> Retriever:
+    """A retriever sharing `retriever`'s loaded index, with other fusion settings (for experiments)."""
+    other = Retriever(retriever.index_dir, retriever.embedder, replace(retriever.config, **changes), retriever._today)
+    other._table = retriever._table
+    return other

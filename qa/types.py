@@ -52,3 +52,36 @@ class Hit:
     url: str = ""
     published_at: str = ""
     scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer, pinned to the exact supporting sentence of an article."""
+
+    n: int
+    article_id: str
+    title: str
+    source: str
+    url: str
+    published_at: str
+    quote: str
+    start: int
+    end: int
+    score: float
+    supported: bool
+    chunk_id: int = -1
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the product returns for a question. `short_answer` is the direct answer alone
+    ("Yes", "27", a name); `answer` is the full text with [n] citation markers."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    model: str
+    timings: dict[str, float]
+    hits: list[Hit] = field(default_factory=list)
+    short_answer: str = ""

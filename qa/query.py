@@ -1,0 +1,158 @@
+"""What does a news question ask for? Outlets it names and times it mentions, as filters and boosts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+         ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+         ("october", "oct"), ("november", "nov"), ("december", "dec")],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>(?:19|20)\d{2})"
+_ISO = re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>\d{2})-(?P<day>\d{2})(?:T[\d:.+-]+Z?)?")
+_MONTH_DAY_YEAR = re.compile(rf"\b{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?\b", re.IGNORECASE)
+_DAY_OF_MONTH = re.compile(rf"\b(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?\b", re.IGNORECASE)
+_MONTH_YEAR = re.compile(rf"\b(?:in|during|of|from)\s+{_MONTH}(?:\s+{_YEAR})?\b", re.IGNORECASE)
+_RELATIVE = re.compile(r"\b(?P<which>last|this|past|previous)\s+(?P<unit>week|month|year)\b", re.IGNORECASE)
+_AFTER = re.compile(r"\b(after|since|following)\s*$", re.IGNORECASE)
+_BEFORE = re.compile(r"\b(before|prior to|until|by)\s*$", re.IGNORECASE)
+# Words in an outlet name that say which section it is, not which outlet.
+_SECTION_SPLIT = re.compile(r"\s+(?:-|\||–)\s+")
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Inclusive range of publication days; None means open-ended."""
+
+    since: date | None = None
+    until: date | None = None
+
+    def contains(self, day: date) -> bool:
+        return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """A question with the outlets and publication-time ranges it mentions."""
+
+    text: str
+    sources: tuple[str, ...] = ()
+    dates: tuple[DateRange, ...] = field(default_factory=tuple)
+    core: str = ""  # the question without the outlet names and dates, for matching article text
+
+
+def outlet_aliases(outlets: list[str]) -> dict[str, set[str]]:
+    """Lower-cased name or alias -> outlets it can mean ("The Independent" -> every Independent section)."""
+    aliases: dict[str, set[str]] = {}
+    for outlet in outlets:
+        names = {outlet}
+        head = _SECTION_SPLIT.split(outlet)[0].strip()
+        if len(head) >= 3:
+            names.add(head)
+        for name in names:
+            aliases.setdefault(name.lower(), set()).add(outlet)
+    return aliases
+
+
+def find_outlets(
+    question: str, aliases: dict[str, set[str]], taken: list[tuple[int, int]] | None = None
+) -> tuple[str, ...]:
+    """Outlets named in the question, longest names first so a section beats its parent name.
+    The spans of the mentions are appended to `taken` when given."""
+    lowered = question.lower()
+    found: list[str] = []
+    taken = [] if taken is None else taken
+    for alias in sorted(aliases, key=len, reverse=True):
+        for match in re.finditer(rf"(?<!\w){re.escape(alias)}(?!\w)", lowered):
+            span = match.span()
+            if any(s < span[1] and span[0] < e for s, e in taken):
+                continue
+            taken.append(span)
+            for outlet in sorted(aliases[alias]):
+                if outlet not in found:
+                    found.append(outlet)
+    return tuple(found)
+
+
+def find_dates(question: str, today: date, used: list[tuple[int, int]] | None = None) -> tuple[DateRange, ...]:
+    """Publication-time ranges the question mentions. A day without a year takes the year that puts
+    it on or before `today` (the corpus's newest date, or the real date). The spans of the
+    mentions are appended to `used` when given."""
+    ranges: list[DateRange] = []
+    used = [] if used is None else used
+
+    def add(span: tuple[int, int], found: DateRange) -> None:
+        if any(s < span[1] and span[0] < e for s, e in used):
+            return
+        used.append(span)
+        prefix = question[max(0, span[0] - 12) : span[0]]
+        day = found.since
+        if _AFTER.search(prefix) and day:
+            found = DateRange(day, None)
+        elif _BEFORE.search(prefix) and found.until:
+            found = DateRange(None, found.until)
+        ranges.append(found)
+
+    for match in _ISO.finditer(question):
+        day = _safe_date(int(match["year"]), int(match["month"]), int(match["day"]))
+        if day:
+            add(match.span(), DateRange(day, day))
+    for pattern in (_MONTH_DAY_YEAR, _DAY_OF_MONTH):
+        for match in pattern.finditer(question):
+            month, number = _MONTHS[match["month"].lower()], int(match["day"])
+            year = int(match["year"]) if match["year"] else _year_before(today, month, number)
+            day = _safe_date(year, month, number)
+            if day:
+                add(match.span(), DateRange(day, day))
+    for match in _MONTH_YEAR.finditer(question):
+        month = _MONTHS[match["month"].lower()]
+        year = int(match["year"]) if match["year"] else _year_before(today, month, 1)
+        first = date(year, month, 1)
+        last = (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
+        add(match.span(), DateRange(first, last))
+    for match in _RELATIVE.finditer(question):
+        add(match.span(), _relative_range(match["which"].lower(), match["unit"].lower(), today))
+    return tuple(ranges)
+
+
+def plan_query(question: str, outlets: list[str], today: date) -> QueryPlan:
+    spans: list[tuple[int, int]] = []
+    sources = find_outlets(question, outlet_aliases(outlets), spans)
+    dates = find_dates(question, today, spans)
+    core = question
+    for start, end in sorted(spans, reverse=True):
+        core = core[:start] + " " + core[end:]
+    core = " ".join(core.replace("'", " ").replace('"', " ").split())
+    return QueryPlan(question, sources, dates, core)
+
+
+def _relative_range(which: str, unit: str, today: date) -> DateRange:
+    span = {"week": 7, "month": 31, "year": 365}[unit]
+    if which == "this":
+        start = today - timedelta(days=today.weekday()) if unit == "week" else today.replace(day=1)
+        if unit == "year":
+            start = today.replace(month=1, day=1)
+        return DateRange(start, today)
+    return DateRange(today - timedelta(days=span), today)
+
+
+def _year_before(today: date, month: int, day: int) -> int:
+    candidate = _safe_date(today.year, month, min(day, 28))
+    return today.year if candidate and candidate <= today else today.year - 1
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None

@@ -1,0 +1,71 @@
+"""The `qa` command end to end: ingest, search, stats, errors; and a real kill mid-ingest."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qa import index
+from qa.cli import main
+from qa.ingest import ingest_corpus
+from tests.test_ingest import assert_consistent
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_ingest_search_stats_through_the_cli(tiny_corpus, index_dir, capsys) -> None:
+    assert main(["--index", str(index_dir), "ingest", str(tiny_corpus)]) == 0
+    assert "added 5 / updated 0 / removed 0 / skipped 0" in capsys.readouterr().out
+    assert main(["--index", str(index_dir), "stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["articles"] == 5 and stats["chunks"] > 5
+    assert stats["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert main(["--index", str(index_dir), "search", "Brindlemoor lanterns", "--k", "2", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert len(hits) == 2 and hits[0]["url"] == "https://example.org/culture/brindlemoor-lanterns"
+    assert {"title", "source", "published_at", "start", "end", "score"} <= set(hits[0])
+
+
+def test_missing_index_is_one_clear_line(tmp_path, capsys) -> None:
+    assert main(["--index", str(tmp_path / "nowhere"), "stats"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: No index at") and "qa ingest corpus/" in err
+
+
+def test_missing_corpus_folder_is_reported(tmp_path, capsys) -> None:
+    assert main(["--index", str(tmp_path / "i"), "ingest", str(tmp_path / "nope")]) == 2
+    assert "No corpus folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_killing_ingest_midway_leaves_the_previous_index_complete(tiny_corpus, index_dir, embedder) -> None:
+    ingest_corpus(tiny_corpus, index_dir, embedder)
+    before = index.require_generation(index_dir)
+    for path in sorted((REPO / "corpus" / "multihop_rag").glob("*.md"))[:60]:
+        shutil.copyfile(path, tiny_corpus / path.name)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "--index", str(index_dir), "ingest", str(tiny_corpus)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not any((p / "store.sqlite").exists() for p in index_dir.glob("tmp-*")):
+        assert proc.poll() is None, "ingest finished before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1.0)  # into the embedding phase
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert index.require_generation(index_dir) == before
+    assert assert_consistent(index_dir).counts()["articles"] == 5
+    report = ingest_corpus(tiny_corpus, index_dir, embedder)
+    assert report.added == 60 and not list(index_dir.glob("tmp-*"))
+    assert_consistent(index_dir)

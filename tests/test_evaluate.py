@@ -1,0 +1,261 @@
+"""The evaluation harness: scoring rules, resume, reports, and `qa eval` end to end on the tiny corpus."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from qa.cli import main
+from qa.errors import QAError
+from qa.evaluate import is_citation_correct, read_results, run_eval, score_question
+from qa.ingest import ingest_corpus
+from qa.questions import Question
+from qa.retrieve import Retriever
+from qa.types import Answer, Citation, Hit
+
+UNANSWERABLE = "unanswerable"  # the fake answerer abstains on questions holding this word
+TIMINGS = {"retrieve_ms": 1.0, "first_token_ms": 2.0, "total_ms": 3.0}
+
+
+def hit(chunk_id: int, text: str, url: str = "", article_id: str = "a") -> Hit:
+    return Hit(chunk_id, article_id, 0, 0, len(text), text, 1.0 / (chunk_id + 1), title=f"t{chunk_id}", url=url)
+
+
+class RecordingRetriever:
+    """Returns the same passages for every query and records the queries it was asked."""
+
+    def __init__(self, hits: list[Hit]) -> None:
+        self.hits = hits
+        self.queries: list[str] = []
+
+    def search(self, query: str, k: int = 10) -> list[Hit]:
+        self.queries.append(query)
+        return self.hits[:k]
+
+
+def top_hit_answerer(retriever):  # noqa: ANN001, ANN201
+    """A deterministic fake: short answer = the top hit's first three words, one citation of its first sentence."""
+
+    def answer(question: str) -> Answer:
+        hits = retriever.search(question, k=4)
+        if UNANSWERABLE in question.lower() or not hits:
+            return Answer(question, "Insufficient information.", True, [], "fake", TIMINGS, hits, "")
+        top = hits[0]
+        sentence = re.split(r"(?<=[.!?])\s+", top.text.strip(), maxsplit=1)[0]
+        start = top.start + top.text.index(sentence)
+        citation = Citation(1, top.article_id, top.title, top.source, top.url, top.published_at, sentence,
+                            start, start + len(sentence), top.score, True, top.chunk_id)
+        short = " ".join(top.text.split()[:3])
+        return Answer(question, f"{short} [1]", False, [citation], "fake", TIMINGS, hits, short)
+
+    return answer
+
+
+def question(qid: str, text: str = "What happened?", **fields) -> Question:  # noqa: ANN003
+    values = {"answers": ["x"], "evidence": ["Fact one."], "gold_articles": ["https://gold"], "answerable": True,
+              "question_type": "t"}
+    return Question(qid, text, **{**values, **fields})
+
+
+def citation(quote: str, supported: bool, url: str = "", article_id: str = "other") -> Citation:
+    return Citation(1, article_id, "t", "s", url, "", quote, 0, len(quote), 1.0, supported)
+
+
+def test_citation_is_correct_by_quoted_gold_fact_or_supported_gold_article() -> None:
+    q = question("c", evidence=["The survey found meltwater lakes."], gold_articles=["https://gold", "gold-id"])
+    assert is_citation_correct(citation("Then:  The survey found\nmeltwater lakes. More.", False), q)
+    assert is_citation_correct(citation("Another sentence.", True, url="https://gold"), q)
+    assert is_citation_correct(citation("Another sentence.", True, article_id="gold-id"), q)
+    assert not is_citation_correct(citation("Another sentence.", False, url="https://gold"), q)
+    assert not is_citation_correct(citation("Another sentence.", True, url="https://elsewhere"), q)
+    assert not is_citation_correct(citation("The survey found", True), q)
+
+
+def test_accuracy_scores_the_short_answer_and_falls_back_to_the_full_answer() -> None:
+    q = question("a", answers=["Paris"], gold_articles=[], evidence=[])
+    short = Answer("q", "The capital moved from Paris to Lyon [1].", False, [], "m", {}, [], "Lyon")
+    assert score_question(q, [], short, 1.0)["correct"] == {"accuracy": False, "exact_match": 0.0, "f1": 0.0}
+    full = Answer("q", "Paris is where it moved [1].", False, [], "m", {}, [], " ")
+    assert score_question(q, [], full, 1.0)["correct"] == {"accuracy": True, "exact_match": 0.0, "f1": pytest.approx(2 / 7)}
+
+
+def test_unanswerable_questions_get_no_retrieval_scores() -> None:
+    record = score_question(question("n", answerable=False), [hit(0, "Fact one.")], None, 1.0)
+    assert record["retrieval"] is None and record["answer"] is None
+    record = score_question(question("e", evidence=[]), [hit(0, "x", url="https://gold")], None, 1.0)
+    assert record["retrieval"]["hits@10"] is None and record["retrieval"]["recall@4"] == 1.0
+
+
+def test_resume_only_retrieves_new_questions(tmp_path: Path) -> None:
+    questions = [question(f"q{i}", f"Question {i}?") for i in range(5)]
+    retriever = RecordingRetriever([hit(0, "Nothing here."), hit(1, "It says Fact one. indeed", url="https://gold")])
+    asked: list[str] = []
+    answer_from_top = top_hit_answerer(RecordingRetriever(retriever.hits))
+
+    def answerer(text: str) -> Answer:
+        asked.append(text)
+        return answer_from_top(text)
+
+    out = tmp_path / "run"
+    run_eval(questions[:3], retriever, answerer, out, question_set=questions, progress=False)
+    assert retriever.queries == asked == ["Question 0?", "Question 1?", "Question 2?"]
+    metrics = run_eval(questions, retriever, answerer, out, question_set=questions, progress=False)
+    assert retriever.queries[3:] == asked[3:] == ["Question 3?", "Question 4?"]
+    assert [r["id"] for r in read_results(out / "results.jsonl")] == ["q0", "q1", "q2", "q3", "q4"]
+    assert metrics["counts"]["evaluated"] == 5 and metrics["config"]["reused_results"] == 3
+    assert metrics["retrieval"]["hits@4"] == 1.0 and metrics["retrieval"]["mrr@10"] == 0.5
+
+
+def test_resume_drops_a_half_written_line(tmp_path: Path) -> None:
+    questions = [question(f"q{i}") for i in range(3)]
+    retriever = RecordingRetriever([hit(0, "Fact one.")])
+    out = tmp_path / "run"
+    run_eval(questions[:2], retriever, None, out, question_set=questions, progress=False)
+    with (out / "results.jsonl").open("a") as results:
+        results.write('{"id": "q2", "question": "cut sh')
+    metrics = run_eval(questions, retriever, None, out, question_set=questions, progress=False)
+    assert len(retriever.queries) == 3 and metrics["counts"]["evaluated"] == 3
+
+
+def test_resume_refuses_a_folder_of_another_run(tmp_path: Path) -> None:
+    questions = [question("q0"), question("q1")]
+    retriever = RecordingRetriever([hit(0, "Fact one.")])
+    out = tmp_path / "run"
+    run_eval(questions, retriever, None, out, settings={"embed_model": "a"}, progress=False)
+    with pytest.raises(QAError, match=r"different settings \(embed_model, k\).*another --out"):
+        run_eval(questions, retriever, None, out, k=20, settings={"embed_model": "b"}, progress=False)
+    with pytest.raises(QAError, match="different question set"):
+        run_eval(questions[:1], retriever, None, out, settings={"embed_model": "a"}, progress=False)
+    with pytest.raises(QAError, match="different settings \\(retrieval_only\\)"):
+        run_eval(questions, retriever, top_hit_answerer(retriever), out, settings={"embed_model": "a"}, progress=False)
+    assert len(retriever.queries) == 2
+
+
+def test_compare_adds_a_table_and_a_chart(tmp_path: Path) -> None:
+    questions = [question("q0")]
+    run_eval(questions, RecordingRetriever([hit(0, "Fact one.")]), None, tmp_path / "a", progress=False)
+    metrics = run_eval(questions, RecordingRetriever([hit(0, "No."), hit(1, "Fact one.")]), None, tmp_path / "b",
+                       compare_to=tmp_path / "a", progress=False)
+    assert metrics["retrieval"]["mrr@10"] == 0.5
+    report = (tmp_path / "b" / "report.md").read_text()
+    assert "## Comparison with the run of" in report
+    assert "| retrieval.mrr@10 | 0.500 | 1.000 | -0.500 |" in report
+    assert (tmp_path / "b" / "compare.png").read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(QAError, match="No metrics.json"):
+        run_eval(questions, RecordingRetriever([]), None, tmp_path / "c", compare_to=tmp_path / "nowhere")
+
+
+@pytest.fixture
+def tiny_index(tiny_corpus: Path, index_dir: Path, embedder) -> Path:  # noqa: ANN001
+    ingest_corpus(tiny_corpus, index_dir, embedder)
+    return index_dir
+
+
+def tiny_questions(path: Path, markets_id: str) -> Path:
+    """Questions over tests/data/tiny_corpus whose evidence sentences are verbatim corpus sentences."""
+    records = [
+        {"id": "glacier", "question": "What did the survey find at the edge of the Zorblax glacier?",
+         "answers": ["meltwater lakes"], "evidence": ["The survey found meltwater lakes forming at the glacier's edge."],
+         "gold_articles": ["https://example.org/polar/zorblax-glacier"], "type": "inference_query"},
+        {"id": "bank", "question": "How much did Quimperle Bank shares rise after the merger talk?",
+         "answers": ["Quimperle"], "gold_articles": [markets_id], "type": "inference_query",
+         "evidence": ["Shares in Quimperle Bank rose 12 percent on Tuesday after reports that it was in merger talks with a regional rival."]},
+        {"id": "chess", "question": "Who won the unanswerable chess marathon on the Zorblax glacier in 1850?",
+         "answers": ["Insufficient information."], "answerable": False, "type": "null_query"},
+        {"id": "script", "question": "<script>alert(1)</script> What floated over the river at the Brindlemoor festival?",
+         "answers": ["paper lanterns"], "type": "inference_query",
+         "evidence": ["Thousands of paper lanterns floated over the river on Sunday as the Brindlemoor festival opened its tenth edition."],
+         "gold_articles": ["https://example.org/culture/brindlemoor-lanterns"]},
+        {"id": "moon", "question": "Is the moon made of green cheese according to the Selenite survey?",
+         "answers": ["cheese"], "evidence": ["The moon is made of green cheese."],
+         "gold_articles": ["https://example.org/selenite/moon"], "type": "comparison_query"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def test_end_to_end_on_the_tiny_corpus(tiny_index: Path, embedder, tmp_path: Path) -> None:  # noqa: ANN001
+    retriever = Retriever(tiny_index, embedder)
+    markets_id = next(a.id for a in retriever.store.articles() if "quimperle" in a.url)
+    from qa.questions import load_questions
+
+    questions = load_questions(tiny_questions(tmp_path / "tiny.jsonl", markets_id))
+    out = tmp_path / "run"
+    metrics = run_eval(questions, retriever, top_hit_answerer(retriever), out, settings={"embed_model": embedder.name},
+                       progress=False)
+    assert metrics == json.loads((out / "metrics.json").read_text())
+    records = {r["id"]: r for r in read_results(out / "results.jsonl")}
+    assert records["glacier"]["retrieval"]["hits@10"] == 1.0 and records["glacier"]["retrieval"]["mrr@10"] == 1.0
+    assert records["glacier"]["retrieved"][0]["url"] == "https://example.org/polar/zorblax-glacier"
+    assert records["bank"]["retrieval"]["recall@4"] == 1.0  # gold article given by id
+    assert records["chess"]["retrieval"] is None and records["chess"]["answer"]["abstained"] is True
+    assert records["moon"]["retrieval"] == {"hits@4": 0.0, "hits@10": 0.0, "map@10": 0.0, "mrr@10": 0.0,
+                                            "recall@4": 0.0, "recall@10": 0.0}
+    # Four answerable questions; the moon's fact is in no article, the other three rank first.
+    retrieval = metrics["retrieval"]
+    assert {name: retrieval[name] for name in ("hits@4", "hits@10", "map@10", "mrr@10", "recall@10")} == dict.fromkeys(
+        ("hits@4", "hits@10", "map@10", "mrr@10", "recall@10"), 0.75)
+    assert retrieval["by_type"]["inference_query"]["hits@10"] == 1.0
+    assert retrieval["by_type"]["comparison_query"]["hits@10"] == 0.0 and "null_query" not in retrieval["by_type"]
+    # Short answers: "Researchers said on" (wrong), "Shares in Quimperle" (right, F1 0.5),
+    # "Lanterns light up" (right, F1 0.4), "Researchers said on" (wrong).
+    answers = metrics["answers"]
+    assert (answers["accuracy"], answers["exact_match"]) == (0.5, 0.0) and answers["f1"] == pytest.approx(0.225)
+    assert answers["by_type"]["inference_query"]["accuracy"] == pytest.approx(2 / 3)
+    assert metrics["abstention"] == {"unanswerable_abstained": 1.0, "answerable_abstained": 0.0}
+    # Glacier: supported, gold article; bank and lanterns: quote holds the fact; moon: cites the glacier.
+    assert metrics["citations"] == {"precision": 0.75, "recall": 0.75}
+    assert metrics["latency_ms"]["total"] == {"p50": 3.0, "p95": 3.0, "n": 5}
+    assert metrics["latency_ms"]["retrieval"]["n"] == 5 and metrics["latency_ms"]["retrieval"]["p50"] > 0
+    assert metrics["counts"] == {"evaluated": 5, "answerable": 4, "retrieval_scored": 4, "answers_scored": 4, "questions": 5}
+    assert metrics["config"]["index"]["articles"] == 5 and metrics["config"]["k"] == 10
+    assert metrics["config"]["answer_models"] == ["fake"] and metrics["config"]["version"]
+
+    for name in ("report.md", "report.html", "by_type.png", "latency.png", "run.json"):
+        assert (out / name).stat().st_size > 0, name
+    page = (out / "report.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; What floated" in page
+    assert "<script" not in page and page.count('src="data:image/png;base64,') == 2
+    assert "<script>" not in (out / "report.md").read_text()
+
+
+def test_fail_under_sets_the_exit_code(tiny_index: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    questions = tiny_questions(tmp_path / "tiny.jsonl", "no-such-id")
+    out = tmp_path / "run"
+    argv = ["--index", str(tiny_index), "eval", str(questions), "--retrieval-only", "--out", str(out)]
+    assert main([*argv, "--fail-under", "hits@10=0.75", "retrieval.mrr@10=0.7"]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"hits@10\s+0\.750", printed) and f"Report: {out / 'report.html'}" in printed
+
+    assert main([*argv, "--fail-under", "hits@10=0.8", "recall@4=0.5"]) == 1
+    assert "FAIL: retrieval.hits@10 = 0.750 is below 0.8" in capsys.readouterr().err
+
+    assert main([*argv, "--fail-under", "accuracy=0.1"]) == 1
+    assert "FAIL: answers.accuracy was not measured" in capsys.readouterr().err
+
+    assert main([*argv, "--fail-under", "hitz@10=0.8"]) == 2
+    error = capsys.readouterr().err
+    assert "Unknown metric for --fail-under: hitz@10" in error and "hits@10" in error and "accuracy" in error
+    assert main([*argv, "--fail-under", "hits@10"]) == 2
+    assert "METRIC=VALUE" in capsys.readouterr().err
+
+
+def test_cli_index_flag_after_the_subcommand_and_sample(tiny_index: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    questions = tiny_questions(tmp_path / "tiny.jsonl", "no-such-id")
+    out = tmp_path / "run"
+    argv = ["eval", str(questions), "--index", str(tiny_index), "--retrieval-only", "--out", str(out)]
+    assert main([*argv, "--sample", "2", "--seed", "3"]) == 0
+    assert len(read_results(out / "results.jsonl")) == 2
+    assert main([*argv, "--k", "5"]) == 2
+    assert "at least 10" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(importlib.util.find_spec("qa.answer") is not None, reason="answering has landed")
+def test_cli_without_an_answerer_says_to_use_retrieval_only(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    questions = tiny_questions(tmp_path / "tiny.jsonl", "x")
+    assert main(["eval", str(questions), "--out", str(tmp_path / "run")]) == 2
+    assert "answering is not available yet; use --retrieval-only" in capsys.readouterr().err
