@@ -38,6 +38,7 @@ class KeywordIndex:
         self.ids = np.load(folder / _IDS_FILE, allow_pickle=False)
         self.stemmer = _stemmer()
         self.retriever = bm25s.BM25.load(str(folder), allow_pickle=False) if len(self.ids) else None
+        self._df: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -53,6 +54,22 @@ class KeywordIndex:
         if not token_ids:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self.retriever.get_scores(token_ids), dtype=np.float32)
+
+    def tokens(self, texts: list[str]) -> list[list[str]]:
+        """Stemmed, stop-word-free tokens, as the index sees them."""
+        return self._bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, show_progress=False, return_ids=False)
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of an indexed token (0 for unknown tokens)."""
+        if self.retriever is None:
+            return 0.0
+        token_id = self.retriever.vocab_dict.get(token)
+        if token_id is None:
+            return 0.0
+        if self._df is None:
+            self._df = np.diff(self.retriever.scores["indptr"])
+        df = float(self._df[token_id])
+        return float(np.log(1 + (len(self.ids) - df + 0.5) / (df + 0.5)))
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """The `k` best (chunk id, score) pairs with a positive score."""

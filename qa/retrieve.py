@@ -17,6 +17,7 @@ from qa.dense import DenseIndex
 from qa.embedding import PASSAGE_TEMPLATE, Embedder
 from qa.keyword import KeywordIndex
 from qa.query import QueryPlan, plan_query
+from qa.sentences import split_sentences
 from qa.store import Store
 from qa.types import Hit
 
@@ -35,14 +36,15 @@ class RetrievalConfig:
     """Fusion settings; the defaults were chosen with `qa eval` on the MultiHop-RAG dev questions."""
 
     candidates: int = 100
-    rrf_k: int = 60
+    rrf_k: int = 20
     dense_weight: float = 1.0
-    keyword_weight: float = 1.0
+    keyword_weight: float = 2.0
     source_weight: float = 1.0
     date_boost: float = 0.5
     max_per_article: int = 3
-    clean_dense: bool = False
-    clean_keyword: bool = False
+    sentence_weight: float = 6.0
+    rerank_depth: int = 40
+    source_quota: int = 1
 
 
 @dataclass
@@ -156,9 +158,8 @@ class Retriever:
         plan = self.plan(query)
         cfg = self.config
         allowed = self._filter_mask(table, filters)
-        vector = self.embedder.embed([plan.core if cfg.clean_dense else query])[0]
-        keyword_query = plan.core if cfg.clean_keyword else query
-        keyword_scores = table.keyword.scores(keyword_query) if len(table.ids) else np.zeros(0)
+        vector = self.embedder.embed([query])[0]
+        keyword_scores = table.keyword.scores(query) if len(table.ids) else np.zeros(0)
         fused = np.zeros(len(table.ids), dtype=np.float64)
         self._add_hybrid(table, vector, keyword_scores, allowed, 1.0, fused)
         for source in plan.sources:
@@ -172,7 +173,28 @@ class Retriever:
                 high = span.until.toordinal() if span.until else 10**7
                 on_date |= (table.day >= low) & (table.day <= high)
             fused[on_date] *= 1.0 + cfg.date_boost
-        return self._select(table, fused, k)
+        if cfg.sentence_weight:
+            self._sentence_rerank(table, plan.core or query, fused)
+        return self._select(table, fused, k, plan.sources)
+
+    def _sentence_rerank(self, table: _Table, query: str, fused: np.ndarray) -> None:
+        """Reward candidates holding one sentence that matches many rare query words: evidence
+        for a news question is usually a single sentence, diluted in a chunk-level score."""
+        cfg = self.config
+        depth = min(cfg.rerank_depth, int((fused > 0).sum()))
+        if depth == 0:
+            return
+        top = np.argsort(-fused, kind="stable")[:depth]
+        rows = table.store.chunks_by_id(int(table.ids[p]) for p in top)
+        query_tokens = set(table.keyword.tokens([query])[0])
+        weights = {t: table.keyword.idf(t) for t in query_tokens}
+        best = np.zeros(depth)
+        for i, position in enumerate(top):
+            sentences = split_sentences(rows[int(table.ids[position])].text)
+            for tokens in table.keyword.tokens(sentences) if sentences else []:
+                best[i] = max(best[i], sum(weights.get(t, 0.0) for t in set(tokens)))
+        for rank, i in enumerate(np.argsort(-best, kind="stable")):
+            fused[top[i]] += cfg.sentence_weight / (cfg.rrf_k + rank + 1)
 
     def _filter_mask(self, table: _Table, filters: Filters | None) -> np.ndarray | None:
         if filters is None or filters == Filters():
@@ -210,22 +232,38 @@ class Retriever:
         for rank, position in enumerate(p for p in top if scores[p] > 0):
             fused[position] += weight * cfg.keyword_weight / (cfg.rrf_k + rank + 1)
 
-    def _select(self, table: _Table, fused: np.ndarray, k: int) -> list[Hit]:
-        """Best first; one article per near-duplicate story, at most `max_per_article` chunks each."""
-        order = np.argsort(-fused, kind="stable")
+    def _select(self, table: _Table, fused: np.ndarray, k: int, sources: tuple[str, ...] = ()) -> list[Hit]:
+        """Best first; one article per near-duplicate story, at most `max_per_article` chunks each,
+        and `source_quota` places kept for each named outlet that has matching passages."""
+        order = [int(p) for p in np.argsort(-fused, kind="stable") if fused[p] > 0]
         chosen: list[int] = []
         story_owner: dict[int, int] = {}
         per_article: dict[int, int] = {}
-        for position in order:
-            if fused[position] <= 0 or len(chosen) == k:
-                break
+
+        def take(position: int) -> bool:
             article, story = int(table.article[position]), int(table.story[position])
-            if story_owner.setdefault(story, article) != article:
-                continue
+            if position in chosen or story_owner.get(story, article) != article:
+                return False
             if per_article.get(article, 0) >= self.config.max_per_article:
-                continue
+                return False
+            story_owner[story] = article
             per_article[article] = per_article.get(article, 0) + 1
-            chosen.append(int(position))
+            chosen.append(position)
+            return True
+
+        for source in sources[: k]:
+            code = table.sources.index(source)
+            quota = self.config.source_quota
+            for position in order:
+                if quota == 0:
+                    break
+                if table.source[position] == code:
+                    quota -= take(position)
+        for position in order:
+            if len(chosen) >= k:
+                break
+            take(position)
+        chosen = sorted(chosen[:k], key=lambda p: -fused[p])
         rows = table.store.chunks_by_id(int(table.ids[p]) for p in chosen)
         hits = []
         for position in chosen:

@@ -1,0 +1,52 @@
+from datetime import date
+
+from qa.query import DateRange, find_dates, find_outlets, outlet_aliases, plan_query
+
+OUTLETS = [
+    "The Independent - Life and Style",
+    "The Independent - Sports",
+    "FOX News - Lifestyle",
+    "TechCrunch",
+    "The Verge",
+    "The Age",
+    "Cnbc | World Business News Leader",
+]
+TODAY = date(2023, 12, 25)
+
+
+def test_outlets_named_in_full_or_by_their_parent_name() -> None:
+    aliases = outlet_aliases(OUTLETS)
+    assert find_outlets("as reported by both The Verge and TechCrunch?", aliases) == ("TechCrunch", "The Verge")
+    assert find_outlets("Does 'The Independent - Life and Style' claim", aliases) == ("The Independent - Life and Style",)
+    assert set(find_outlets("What did The Independent say?", aliases)) == {
+        "The Independent - Life and Style",
+        "The Independent - Sports",
+    }
+    assert find_outlets("the Cnbc | World Business News Leader article", aliases) == ("Cnbc | World Business News Leader",)
+
+
+def test_outlet_names_inside_other_words_do_not_count() -> None:
+    assert find_outlets("the converge of the agenda", outlet_aliases(["Verge", "The Age"])) == ()
+
+
+def test_absolute_dates_in_several_spellings() -> None:
+    day = DateRange(date(2023, 10, 20), date(2023, 10, 20))
+    assert find_dates("published on October 20, 2023", TODAY) == (day,)
+    assert find_dates("at '2023-10-20T13:55:17+00:00'", TODAY) == (day,)
+    assert find_dates("on the 20th of October", TODAY) == (day,)
+    assert find_dates("in October 2023", TODAY) == (DateRange(date(2023, 10, 1), date(2023, 10, 31)),)
+
+
+def test_open_ranges_and_relative_dates() -> None:
+    assert find_dates("reported after the 15th of November", TODAY) == (DateRange(date(2023, 11, 15), None),)
+    assert find_dates("published before December 1, 2023", TODAY) == (DateRange(None, date(2023, 12, 1)),)
+    assert find_dates("what happened last week", TODAY) == (DateRange(date(2023, 12, 18), TODAY),)
+    # A day without a year is the latest one on or before "today".
+    assert find_dates("on December 30", TODAY) == (DateRange(date(2022, 12, 30), date(2022, 12, 30)),)
+
+
+def test_plan_strips_outlets_and_dates_from_the_core_question() -> None:
+    plan = plan_query("Did TechCrunch report on October 5, 2023 that Zorblax melted?", OUTLETS, TODAY)
+    assert plan.sources == ("TechCrunch",)
+    assert plan.dates == (DateRange(date(2023, 10, 5), date(2023, 10, 5)),)
+    assert "TechCrunch" not in plan.core and "October" not in plan.core and "Zorblax melted" in plan.core

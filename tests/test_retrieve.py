@@ -1,0 +1,58 @@
+"""Retrieval on a real index of the tiny corpus (real MiniLM, FAISS, BM25)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from qa.ingest import IngestOptions, ingest_corpus
+from qa.retrieve import Filters, RetrievalConfig, Retriever
+
+
+@pytest.fixture
+def retriever(tiny_corpus, index_dir, embedder) -> Retriever:
+    ingest_corpus(tiny_corpus, index_dir, embedder)
+    return Retriever(index_dir, embedder)
+
+
+def test_spy_words_rank_their_article_first(retriever) -> None:
+    assert retriever.search("Zorblax glacier", k=1)[0].source == "Polar Times"
+    assert retriever.search("Velloran chess", k=1)[0].source == "Sports Daily"
+    assert retriever.search("Brindlemoor lantern parade trains", k=1)[0].source == "Culture Post"
+
+
+def test_source_and_date_filters_are_hard_constraints(retriever) -> None:
+    hits = retriever.search("Zorblax glacier", k=5, filters=Filters(sources=("market wire",)))
+    assert hits and {h.source for h in hits} == {"Market Wire"}
+    hits = retriever.search("news", k=10, filters=Filters(since=date(2023, 11, 15)))
+    assert hits and all(h.published_at[:10] >= "2023-11-15" for h in hits)
+    hits = retriever.search("news", k=10, filters=Filters(until=date(2023, 10, 31)))
+    assert hits and all(h.published_at[:10] <= "2023-10-31" for h in hits)
+    assert retriever.search("anything", filters=Filters(sources=("No Such Outlet",))) == []
+
+
+def test_named_outlet_gets_its_own_evidence(retriever) -> None:
+    # The question is about the glacier, but it names Sports Daily: its article must be covered.
+    hits = retriever.search("How did the Zorblax glacier change, and what did Sports Daily report?", k=3)
+    assert {"Polar Times", "Sports Daily"} <= {h.source for h in hits}
+
+
+def test_relative_time_counts_back_from_the_newest_article(retriever) -> None:
+    plan = retriever.plan("What happened last week?")
+    assert plan.dates[0].until == date(2023, 12, 2)
+
+
+def test_per_article_cap_limits_one_story(tiny_corpus, index_dir, embedder) -> None:
+    ingest_corpus(tiny_corpus, index_dir, embedder, IngestOptions(chunk_chars=120))
+    capped = Retriever(index_dir, embedder, RetrievalConfig(max_per_article=1)).search("Karabakh Azerbaijan", k=5)
+    assert len({h.article_id for h in capped}) == len(capped)
+    uncapped = Retriever(index_dir, embedder, RetrievalConfig(max_per_article=10)).search("Karabakh Azerbaijan", k=5)
+    assert len({h.article_id for h in uncapped}) < len(uncapped)
+
+
+def test_retriever_follows_a_new_generation(tiny_corpus, index_dir, embedder, retriever) -> None:
+    assert retriever.search("Zorblax", k=1)[0].source == "Polar Times"
+    (tiny_corpus / "glacier.md").unlink()
+    ingest_corpus(tiny_corpus, index_dir, embedder)
+    assert all(h.source != "Polar Times" for h in retriever.search("Zorblax glacier", k=5))
