@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     from qa.evaluate_cli import add_eval_command
 
     add_eval_command(sub)
+    from qa.ask_cli import add_ask_commands
+
+    add_ask_commands(sub)
     return parser
 
 

@@ -52,9 +52,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     question_set = load_questions(Path(args.questions), args.format)
     questions = select_questions(question_set, args.limit, args.sample, args.seed)
-    answerer = None if args.retrieval_only else _make_answerer(settings)
     embedder = _embedder(settings)
     retriever = Retriever(settings.index_dir, embedder)
+    answerer = None if args.retrieval_only else _make_answerer(settings, retriever)
     run_settings = {key: value for key, value in asdict(settings).items() if key not in _INGEST_ONLY}
     run_settings["index_dir"] = str(settings.index_dir.resolve())
     run_settings["index_meta"] = retriever.store.meta()  # fails fast, before any work, without an index
@@ -132,14 +132,10 @@ def check_thresholds(metrics: dict[str, Any], thresholds: dict[str, float]) -> l
     return failures
 
 
-def _make_answerer(settings: Any) -> Any:
-    try:
-        from qa.answer import make_answerer
-    except ImportError as exc:
-        if exc.name in ("qa.answer", None):
-            raise QAError("answering is not available yet; use --retrieval-only") from None
-        raise QAError(f"answering needs the {exc.name!r} package, which is not installed: {exc}") from None
-    return make_answerer(settings)
+def _make_answerer(settings: Any, retriever: Any) -> Any:
+    from qa.compose import build_answerer
+
+    return build_answerer(settings, retriever).ask
 
 
 def _positive(text: str) -> int:

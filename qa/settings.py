@@ -22,6 +22,12 @@ class Settings:
     chunk_chars: int = 1000
     overlap_sentences: int = 1
     index_type: str = "flat"
+    llm: str = "local"  # local | openai | fake
+    llm_model: str = "qwen2.5-0.5b"
+    llm_base_url: str = ""
+    llm_api_key: str = "not-needed"
+    model_cache: Path = Path.home() / ".cache" / "newsroom-qa"
+    k: int = 5
 
     def __post_init__(self) -> None:
         if self.index_type not in INDEX_TYPES:
@@ -39,6 +45,12 @@ ENV_VARS = {
     "chunk_chars": "QA_CHUNK_CHARS",
     "overlap_sentences": "QA_CHUNK_OVERLAP",
     "index_type": "QA_INDEX_TYPE",
+    "llm": "QA_LLM",
+    "llm_model": "QA_LLM_MODEL",
+    "llm_base_url": "QA_LLM_BASE_URL",
+    "llm_api_key": "QA_LLM_API_KEY",
+    "model_cache": "QA_MODEL_CACHE",
+    "k": "QA_TOP_K",
 }
 
 

@@ -254,8 +254,13 @@ def test_cli_index_flag_after_the_subcommand_and_sample(tiny_index: Path, tmp_pa
     assert "at least 10" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("qa.answer") is not None, reason="answering has landed")
-def test_cli_without_an_answerer_says_to_use_retrieval_only(tmp_path: Path, capsys) -> None:  # noqa: ANN001
-    questions = tiny_questions(tmp_path / "tiny.jsonl", "x")
-    assert main(["eval", str(questions), "--out", str(tmp_path / "run")]) == 2
-    assert "answering is not available yet; use --retrieval-only" in capsys.readouterr().err
+def test_cli_eval_with_answers_from_the_fake_llm(tiny_index: Path, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("QA_LLM", "fake")
+    questions = tiny_questions(tmp_path / "tiny.jsonl", "no-such-id")
+    out = tmp_path / "run"
+    assert main(["eval", str(questions), "--index", str(tiny_index), "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["answers"]["accuracy"] is not None
+    assert metrics["latency_ms"]["total"]["p50"] > 0
+    records = read_results(out / "results.jsonl")
+    assert all(r["answer"] for r in records)

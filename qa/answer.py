@@ -1,0 +1,135 @@
+"""The answer loop, top to bottom: rewrite a follow-up, retrieve, prompt, stream, verify, cite."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from qa.cite import parse_claims, render, strip_markers, verify_claims
+from qa.embedding import Embedder
+from qa.llm import LLM, Message
+from qa.metrics import is_abstention
+from qa.prompt import build_prompt, make_passages
+from qa.retrieve import Filters, Retriever
+from qa.types import Answer
+
+ABSTENTION_TEXT = "Insufficient information: the articles in the corpus do not answer this question."
+_FOLLOW_UP = re.compile(
+    r"^(and|but|so|also|what about|how about|why|then)\b|\b(he|she|they|it|its|his|her|their|them|that|this|those|these)\b",
+    re.IGNORECASE,
+)
+REWRITE_PROMPT = (
+    "Rewrite the follow-up question as one standalone question, using the conversation for names "
+    "and context. Reply with the question only."
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of the answer as the model streams it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: str
+
+
+class Answerer:
+    """Answers questions from the index with a language model; shared by the CLI, UI and API."""
+
+    def __init__(self, retriever: Retriever, llm: LLM, k: int = 5, passage_chars: int = 600, max_tokens: int = 160) -> None:
+        self.retriever = retriever
+        self.llm = llm
+        self.k = k
+        self.passage_chars = passage_chars
+        self.max_tokens = max_tokens
+
+    def warm_up(self) -> None:
+        """Load the embedding model, the index and the language model now rather than on first use."""
+        self.retriever.search("warm up", k=1)
+        load = getattr(self.llm, "_load", None)
+        if load:
+            load()
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.retriever.embedder
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> Iterator[Token | Answer]:
+        """Yield the answer's tokens as they come, then the verified `Answer`."""
+        started = time.perf_counter()
+        standalone = self.rewrite(question, history)
+        hits = self.retriever.search(standalone, k=k or self.k, filters=filters)
+        retrieved = time.perf_counter()
+        passages = make_passages(standalone, hits, self.passage_chars)
+        first_token = None
+        raw = ""
+        if passages:
+            for piece in self.llm.stream(build_prompt(standalone, passages), self.max_tokens):
+                first_token = first_token or time.perf_counter()
+                raw += piece
+                yield Token(piece)
+        abstained = not passages or is_abstention(strip_markers(raw)) or not strip_markers(raw)
+        if abstained:
+            text, citations = ABSTENTION_TEXT, []
+        else:
+            verified = verify_claims(parse_claims(raw), passages, lambda t: self.embedder.embed(t))
+            text, citations = render(verified, passages)
+        finished = time.perf_counter()
+        yield Answer(
+            question=standalone,
+            answer=text,
+            abstained=abstained,
+            citations=citations,
+            model=self.llm.name,
+            timings={
+                "retrieve_ms": round((retrieved - started) * 1000, 1),
+                "first_token_ms": round(((first_token or finished) - started) * 1000, 1),
+                "total_ms": round((finished - started) * 1000, 1),
+            },
+            hits=hits,
+            short_answer="" if abstained else short_answer(text),
+        )
+
+    def ask(self, question: str, history: Sequence[Turn] = (), k: int | None = None, filters: Filters | None = None) -> Answer:
+        """The verified answer, without streaming."""
+        for event in self.stream(question, history, k, filters):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("stream ended without an answer")
+
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
+        """A follow-up ("and what did Russia say?") as a standalone question, using the history."""
+        if not history or not _FOLLOW_UP.search(question):
+            return question
+        previous = history[-1]
+        conversation = "\n".join(f"Q: {t.question}\nA: {strip_markers(t.answer)[:300]}" for t in history[-3:])
+        messages: list[Message] = [
+            {"role": "system", "content": REWRITE_PROMPT},
+            {"role": "user", "content": f"Conversation:\n{conversation}\n\nFollow-up: {question}\nStandalone question:"},
+        ]
+        rewritten = "".join(self.llm.stream(messages, 60)).strip().split("\n")[0].strip()
+        if 8 <= len(rewritten) <= 300 and not is_abstention(rewritten) and "[" not in rewritten:
+            return rewritten
+        return f"{previous.question} {question}"
+
+
+def short_answer(text: str) -> str:
+    """The direct answer at the start ("Yes", "27", "Sam Bankman-Fried") without markers."""
+    first = strip_markers(re.split(r"(?<=[.!?])\s|[,;:](?=\s)", strip_markers(text), maxsplit=1)[0])
+    first = first.strip().rstrip(".!?").strip()
+    lead = first.split()[0].lower().strip(",.") if first.split() else ""
+    if lead in ("yes", "no"):
+        return lead.capitalize()
+    return first

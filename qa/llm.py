@@ -1,0 +1,145 @@
+"""Which language model writes the answer? One-method backends, picked by name in `make_llm`."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from qa.errors import ConfigError, QAError
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
+
+
+class LLM(Protocol):
+    """Streams the reply to a chat as text pieces."""
+
+    name: str
+
+    def stream(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]: ...
+
+
+class FakeLLM:
+    """Deterministic stand-in for tests and demos, recording every prompt it gets.
+
+    With `replies`, it answers each call with the next scripted reply (cycling). Without, it answers
+    extractively: the passage sentence sharing most words with the question, cited as [n] — or
+    "Insufficient information." when nothing overlaps.
+    """
+
+    name = "fake"
+
+    def __init__(self, replies: list[str] | None = None) -> None:
+        self.replies = list(replies or [])
+        self.prompts: list[list[Message]] = []
+        self._lock = threading.Lock()
+
+    def stream(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
+        with self._lock:
+            self.prompts.append(messages)
+            reply = self.replies[(len(self.prompts) - 1) % len(self.replies)] if self.replies else None
+        if reply is None:
+            reply = _extractive_reply(messages[-1]["content"])
+        for piece in re.findall(r"\S+\s*", reply)[: max_tokens]:
+            yield piece
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset("the a an of to in on for and or is are was were did does do what who which how why when by with from as at that this it".split())
+
+
+def _extractive_reply(prompt: str) -> str:
+    question = prompt.rsplit("Question:", 1)[-1]
+    wanted = set(_WORD.findall(question.lower())) - _STOP
+    best, best_n, best_overlap = "", 0, 0
+    for match in re.finditer(r"^\[(\d+)\][^\n]*\n(.+?)(?=\n\[\d+\]|\nQuestion:|\Z)", prompt, re.S | re.M):
+        for sentence in re.split(r"(?<=[.!?])\s+", match.group(2).strip()):
+            overlap = len(wanted & set(_WORD.findall(sentence.lower())))
+            if overlap > best_overlap:
+                best, best_n, best_overlap = sentence.strip(), int(match.group(1)), overlap
+    if best_overlap < 2:
+        return "Insufficient information."
+    return f"{best} [{best_n}]"
+
+
+class LlamaCppLLM:
+    """A GGUF model run in-process by llama.cpp (llama-cpp-python); loaded once, on first use."""
+
+    def __init__(self, model_path: Path, name: str, n_ctx: int = 4096, n_threads: int | None = None) -> None:
+        self.model_path = model_path
+        self.name = name
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self._llama = None
+        self._lock = threading.Lock()  # one generation at a time per loaded model
+
+    def _load(self):  # noqa: ANN202
+        if self._llama is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise ConfigError("The local model needs llama-cpp-python: run `make install`.") from exc
+            self._llama = Llama(
+                model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False
+            )
+        return self._llama
+
+    def stream(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
+        with self._lock:
+            llama = self._load()
+            chunks = llama.create_chat_completion(
+                messages=messages, stream=True, max_tokens=max_tokens, temperature=0.0, top_k=1, seed=0
+            )
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+
+
+class OpenAICompatibleLLM:
+    """Any OpenAI-compatible server (vLLM, Ollama, llama.cpp server, hosted) via LangChain's ChatOpenAI."""
+
+    def __init__(self, base_url: str, model: str, api_key: str = "not-needed", timeout: float = 120.0) -> None:
+        from langchain_openai import ChatOpenAI
+
+        self.name = f"openai:{model}"
+        self._chat = ChatOpenAI(
+            base_url=base_url, model=model, api_key=api_key, temperature=0.0, timeout=timeout, max_retries=1
+        )
+
+    def stream(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
+        try:
+            for chunk in self._chat.stream(messages, max_tokens=max_tokens):
+                if chunk.content:
+                    yield str(chunk.content)
+        except Exception as exc:  # the client raises many transport/HTTP error types
+            raise QAError(f"The language model server failed: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    backend: str = "local"  # local | openai | fake
+    model: str = "qwen2.5-0.5b"  # bundled name or .gguf path (local); model id (openai)
+    base_url: str = ""
+    api_key: str = "not-needed"
+    cache_dir: Path = Path.home() / ".cache" / "newsroom-qa"
+    n_ctx: int = 4096
+
+
+def make_llm(settings: LLMSettings) -> LLM:
+    """The composition root for language models."""
+    if settings.backend == "fake":
+        return FakeLLM()
+    if settings.backend == "openai":
+        if not settings.base_url:
+            raise ConfigError("The openai backend needs a base URL: set QA_LLM_BASE_URL (e.g. http://127.0.0.1:8000/v1).")
+        return OpenAICompatibleLLM(settings.base_url, settings.model, settings.api_key)
+    if settings.backend == "local":
+        from qa.models import resolve_model
+
+        path = resolve_model(settings.model, settings.cache_dir / "models")
+        return LlamaCppLLM(path, f"local:{settings.model}", n_ctx=settings.n_ctx)
+    raise ConfigError(f"Unknown LLM backend {settings.backend!r}: choose local, openai or fake.")

@@ -1,0 +1,82 @@
+"""The answer loop with a scripted fake LLM on a real index of the tiny corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.answer import ABSTENTION_TEXT, Answerer, Token, Turn, short_answer
+from qa.ingest import ingest_corpus
+from qa.llm import FakeLLM
+from qa.retrieve import Filters, Retriever
+from qa.types import Answer
+
+
+@pytest.fixture
+def retriever(tiny_corpus, index_dir, embedder) -> Retriever:
+    ingest_corpus(tiny_corpus, index_dir, embedder)
+    return Retriever(index_dir, embedder)
+
+
+def test_answer_streams_tokens_then_a_verified_answer(retriever) -> None:
+    llm = FakeLLM(["27 [1]. At least 27 people have been killed in Karabakh and 200 wounded [1]."])
+    events = list(Answerer(retriever, llm, k=3).stream("How many people had been killed in Karabakh?"))
+    tokens = [e.text for e in events if isinstance(e, Token)]
+    answer = events[-1]
+    assert isinstance(answer, Answer) and len(tokens) > 5 and "".join(tokens).startswith("27 [1]")
+    assert not answer.abstained and answer.short_answer == "27"
+    (citation,) = answer.citations
+    assert citation.supported and citation.source == "Reuters"
+    assert citation.quote == "At least 27 people have been killed in Karabakh and 200 wounded, they said."
+    body = retriever.store.article(citation.article_id).body
+    assert body[citation.start : citation.end] == citation.quote
+    assert set(answer.timings) == {"retrieve_ms", "first_token_ms", "total_ms"}
+    prompt = llm.prompts[0][1]["content"]
+    assert "[1] Azerbaijan Pounds Karabakh" in prompt and prompt.endswith("Question: How many people had been killed in Karabakh?")
+
+
+def test_model_that_says_it_cannot_answer_gives_a_plain_abstention(retriever) -> None:
+    answer = Answerer(retriever, FakeLLM(["Insufficient information."])).ask("Who won the 1850 glacier chess marathon?")
+    assert answer.abstained and answer.answer == ABSTENTION_TEXT and answer.citations == []
+
+
+def test_no_passages_means_abstaining_without_calling_the_model(retriever) -> None:
+    llm = FakeLLM(["should not be used"])
+    answer = Answerer(retriever, llm).ask("Zorblax", filters=Filters(sources=("Nowhere Gazette",)))
+    assert answer.abstained and llm.prompts == []
+
+
+def test_follow_up_is_rewritten_with_the_history(retriever) -> None:
+    llm = FakeLLM(["What did the Quimperle Bank analysts say about the merger?", "Analysts said the deal could create the third-largest lender [1]."])
+    history = [Turn("Why did Quimperle Bank shares jump?", "Merger talk [1].")]
+    answer = Answerer(retriever, llm).ask("And what did the analysts say?", history)
+    assert "Follow-up: And what did the analysts say?" in llm.prompts[0][1]["content"]
+    assert answer.question == "What did the Quimperle Bank analysts say about the merger?"
+    assert answer.citations[0].source == "Market Wire" and answer.citations[0].supported
+
+
+def test_unusable_rewrite_falls_back_to_joining_the_questions(retriever) -> None:
+    llm = FakeLLM(["", "Merger talk [1]."])
+    history = [Turn("Why did Quimperle Bank shares jump?", "Merger talk [1].")]
+    answer = Answerer(retriever, llm).ask("And why did they?", history)
+    assert answer.question == "Why did Quimperle Bank shares jump? And why did they?"
+
+
+def test_standalone_question_is_not_rewritten(retriever) -> None:
+    llm = FakeLLM(["Paper lanterns [1]."])
+    history = [Turn("Why did Quimperle Bank shares jump?", "Merger talk.")]
+    Answerer(retriever, llm).ask("What floated over the river at the Brindlemoor festival?", history)
+    assert len(llm.prompts) == 1
+
+
+def test_extractive_fake_answers_from_the_passages(retriever) -> None:
+    answer = Answerer(retriever, FakeLLM()).ask("What did the survey find at the Zorblax glacier's edge?")
+    assert "meltwater lakes" in answer.answer and answer.citations[0].supported
+
+
+@pytest.mark.parametrize(
+    ("text", "short"),
+    [("Yes [1]. The Verge said so [2].", "Yes"), ("No, it did not [1].", "No"),
+     ("Sam Bankman-Fried [1]. He was tried.", "Sam Bankman-Fried"), ("27 people died [1].", "27 people died")],
+)
+def test_short_answer_is_the_direct_answer(text: str, short: str) -> None:
+    assert short_answer(text) == short
