@@ -74,17 +74,21 @@ class Answerer:
         retrieved = time.perf_counter()
         passages = make_passages(standalone, hits, self.passage_chars)
         first_token = None
-        raw = ""
+        labels = _LabelFilter()
         if passages:
             for piece in self.llm.stream(build_prompt(standalone, passages), self.max_tokens):
                 first_token = first_token or time.perf_counter()
-                raw += piece
-                yield Token(piece)
-        abstained = not passages or is_abstention(strip_markers(raw)) or not strip_markers(raw)
+                shown = labels.feed(piece)
+                if shown:
+                    yield Token(shown)
+            if rest := labels.rest():
+                yield Token(rest)
+        reply = labels.text()
+        abstained = not passages or is_abstention(strip_markers(reply)) or not strip_markers(reply)
         if abstained:
             text, citations = ABSTENTION_TEXT, []
         else:
-            verified = verify_claims(parse_claims(raw), passages, lambda t: self.embedder.embed(t))
+            verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t))
             text, citations = render(verified, passages)
         finished = time.perf_counter()
         yield Answer(
@@ -123,6 +127,41 @@ class Answerer:
         if 8 <= len(rewritten) <= 300 and not is_abstention(rewritten) and "[" not in rewritten:
             return rewritten
         return f"{previous.question} {question}"
+
+
+class _LabelFilter:
+    """Turns the model's "Answer: X / Explanation: Y" reply into "X. Y" as it streams."""
+
+    _ANSWER = re.compile(r"^\s*(?:\*\*)?answer(?:\*\*)?\s*:\s*(?:\*\*)?", re.IGNORECASE)
+    _EXPLANATION = re.compile(r"\s*\n+\s*(?:\*\*)?explanation(?:\*\*)?\s*:\s*(?:\*\*)?", re.IGNORECASE)
+    _HOLD = 20  # characters kept back while they could still be the start of a label
+
+    def __init__(self) -> None:
+        self.raw = ""
+        self.sent = 0
+
+    def text(self) -> str:
+        return self._clean(self.raw)
+
+    def _clean(self, raw: str) -> str:
+        text = self._ANSWER.sub("", raw, count=1)
+        def join(match: re.Match[str]) -> str:
+            before = text[: match.start()].rstrip()
+            return " " if before.endswith((".", "!", "?")) else ". "
+        return self._EXPLANATION.sub(join, text, count=1)
+
+    def feed(self, piece: str) -> str:
+        self.raw += piece
+        clean = self._clean(self.raw)
+        ready = len(clean) - self._HOLD if "\n" in self.raw[-self._HOLD :] or len(self.raw) < self._HOLD else len(clean)
+        ready = max(ready, self.sent)
+        out, self.sent = clean[self.sent : ready], ready
+        return out
+
+    def rest(self) -> str:
+        clean = self._clean(self.raw)
+        out, self.sent = clean[self.sent :], len(clean)
+        return out
 
 
 def short_answer(text: str) -> str:

@@ -10,10 +10,11 @@ from qa.sentences import sentence_spans
 from qa.types import Hit
 
 SYSTEM_PROMPT = (
-    "You answer questions about news articles using only the numbered passages. "
-    "Start with the short answer: Yes, No, a name, or a number. Then explain in one or two "
-    "sentences, citing the passages you used as [1], [2]. "
-    "If the passages do not contain the answer, reply only: Insufficient information."
+    "You are a news assistant. Answer the question using only the numbered passages.\n"
+    "Reply in this format:\n"
+    "Answer: <the short answer: yes, no, a name, or a number>\n"
+    "Explanation: <one or two sentences, citing the passages used like [1]>\n"
+    "If no passage is about the question, reply: Insufficient information."
 )
 
 _WORD = re.compile(r"[A-Za-z0-9]+")

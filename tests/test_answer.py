@@ -80,3 +80,12 @@ def test_extractive_fake_answers_from_the_passages(retriever) -> None:
 )
 def test_short_answer_is_the_direct_answer(text: str, short: str) -> None:
     assert short_answer(text) == short
+
+
+def test_labelled_reply_streams_and_reads_as_answer_then_explanation(retriever) -> None:
+    llm = FakeLLM(["Answer: 27\nExplanation: At least 27 people have been killed in Karabakh and 200 wounded [1]."])
+    events = list(Answerer(retriever, llm, k=3).stream("How many people had been killed in Karabakh?"))
+    streamed = "".join(e.text for e in events if isinstance(e, Token))
+    assert streamed == "27. At least 27 people have been killed in Karabakh and 200 wounded [1]."
+    answer = events[-1]
+    assert answer.short_answer == "27" and answer.citations[0].supported
