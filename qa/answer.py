@@ -164,9 +164,13 @@ class _LabelFilter:
         return out
 
 
+_PREAMBLE = re.compile(r"^\s*(?:based on|according to|from)\s+(?:the\s+)?(?:information|passages?|articles?)[^,:]*[,:]\s*", re.I)
+
+
 def short_answer(text: str) -> str:
     """The direct answer at the start ("Yes", "27", "Sam Bankman-Fried") without markers."""
-    first = strip_markers(re.split(r"(?<=[.!?])\s|[,;:](?=\s)", strip_markers(text), maxsplit=1)[0])
+    text = _PREAMBLE.sub("", strip_markers(text), count=1)
+    first = re.split(r"(?<=[.!?])\s|[,;:](?=\s)", text, maxsplit=1)[0]
     first = first.strip().rstrip(".!?").strip()
     lead = first.split()[0].lower().strip(",.") if first.split() else ""
     if lead in ("yes", "no"):

@@ -78,12 +78,36 @@ def make_passages(question: str, hits: list[Hit], max_chars: int = 600) -> list[
     return passages
 
 
+# Worked examples fix the reply format for small models. They come first and never change, so
+# llama.cpp reuses their cached state from one question to the next.
+EXAMPLES: list[Message] = [
+    {"role": "user", "content": (
+        "Passages:\n[1] Lanterns light up the riverside festival (Culture Post, 2023-11-20)\n"
+        "Thousands of paper lanterns floated over the river on Sunday as the festival opened. "
+        "Organisers said more than 40,000 visitors came on the first night.\n\n"
+        "[2] Council approves new bridge (Daily Planet, 2023-10-02)\n"
+        "The council voted 7-2 on Monday to fund a new bridge, said Mayor Ana Ruiz.\n\n"
+        "Question: Did more than 30,000 people visit the festival on its first night, according to Culture Post?")},
+    {"role": "assistant", "content": "Answer: Yes\nExplanation: Organisers said more than 40,000 visitors came on the first night [1]."},
+    {"role": "user", "content": (
+        "Passages:\n[1] Council approves new bridge (Daily Planet, 2023-10-02)\n"
+        "The council voted 7-2 on Monday to fund a new bridge, said Mayor Ana Ruiz.\n\n"
+        "Question: Who announced the council's vote on the bridge, as reported by the Daily Planet?")},
+    {"role": "assistant", "content": "Answer: Ana Ruiz\nExplanation: Mayor Ana Ruiz said the council voted 7-2 to fund the bridge [1]."},
+    {"role": "user", "content": (
+        "Passages:\n[1] Council approves new bridge (Daily Planet, 2023-10-02)\n"
+        "The council voted 7-2 on Monday to fund a new bridge, said Mayor Ana Ruiz.\n\n"
+        "Question: What did the Evening Star report about the stadium's opening date?")},
+    {"role": "assistant", "content": "Insufficient information."},
+]
+
+
 def build_prompt(question: str, passages: list[Passage]) -> list[Message]:
-    """Chat messages: the instructions, then the numbered passages and the question."""
+    """Chat messages: the instructions, worked examples, then the numbered passages and the question."""
     blocks = []
     for passage in passages:
         hit = passage.hit
         meta = ", ".join(p for p in (hit.source, hit.published_at[:10]) if p)
         blocks.append(f"[{passage.n}] {hit.title} ({meta})\n{passage.text}")
     user = "Passages:\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    return [{"role": "system", "content": SYSTEM_PROMPT}, *EXAMPLES, {"role": "user", "content": user}]

@@ -30,7 +30,7 @@ def test_answer_streams_tokens_then_a_verified_answer(retriever) -> None:
     body = retriever.store.article(citation.article_id).body
     assert body[citation.start : citation.end] == citation.quote
     assert set(answer.timings) == {"retrieve_ms", "first_token_ms", "total_ms"}
-    prompt = llm.prompts[0][1]["content"]
+    prompt = llm.prompts[0][-1]["content"]
     assert "[1] Azerbaijan Pounds Karabakh" in prompt and prompt.endswith("Question: How many people had been killed in Karabakh?")
 
 

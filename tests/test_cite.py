@@ -81,4 +81,4 @@ def test_passages_keep_the_relevant_sentences_within_the_limit() -> None:
     (passage,) = make_passages("How many people were killed in Karabakh?", [hit], max_chars=200)
     assert "At least 27 people have been killed" in passage.text and len(passage.text) <= 200
     messages = build_prompt("How many?", [passage])
-    assert messages[0]["role"] == "system" and "[1] Title 3 (Reuters, 2023-09-20)" in messages[1]["content"]
+    assert messages[0]["role"] == "system" and "[1] Title 3 (Reuters, 2023-09-20)" in messages[-1]["content"]

@@ -56,3 +56,14 @@ def test_retriever_follows_a_new_generation(tiny_corpus, index_dir, embedder, re
     (tiny_corpus / "glacier.md").unlink()
     ingest_corpus(tiny_corpus, index_dir, embedder)
     assert all(h.source != "Polar Times" for h in retriever.search("Zorblax glacier", k=5))
+
+
+def test_langchain_retriever_returns_documents_with_metadata(retriever) -> None:
+    from langchain_core.documents import Document
+
+    from qa.lc import NewsRetriever
+
+    docs = NewsRetriever(retriever=retriever, k=2).invoke("Zorblax glacier")
+    assert len(docs) == 2 and all(isinstance(d, Document) for d in docs)
+    assert docs[0].metadata["source"] == "Polar Times" and "Zorblax" in docs[0].page_content
+    assert docs[0].metadata["end"] - docs[0].metadata["start"] == len(docs[0].page_content)
