@@ -16,22 +16,22 @@ def main() -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import uvicorn
 
-    from qa.embedding import SentenceTransformerEmbedder
+    from qa.compose import build_answerer
     from qa.errors import QAError
-    from qa.retrieve import Retriever
     from qa.server import build_app
     from qa.settings import load_settings
 
     try:
         settings = load_settings(os.environ)
-        retriever = Retriever(settings.index_dir, SentenceTransformerEmbedder(settings.embed_model))
-        retriever.store  # fail early, with the fix, when there is no index yet
+        answerer = build_answerer(settings)
+        print(f"Loading the index and {answerer.llm.name} …", file=sys.stderr)
+        answerer.warm_up()  # fail early, with the fix, when there is no index yet
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     host, port = os.environ.get("QA_HOST", "127.0.0.1"), int(os.environ.get("QA_PORT", "7860"))
     print(f"Newsroom QA on http://{host}:{port}/", file=sys.stderr)
-    uvicorn.run(build_app(retriever), host=host, port=port, log_level="warning")
+    uvicorn.run(build_app(answerer), host=host, port=port, log_level="warning")
     return 0
 
 

@@ -11,6 +11,7 @@ from qa.cite import parse_claims, render, strip_markers, verify_claims
 from qa.embedding import Embedder
 from qa.llm import LLM, Message
 from qa.metrics import is_abstention
+from qa.outlets import missing_outlets
 from qa.prompt import build_prompt, make_passages
 from qa.retrieve import Filters, Retriever
 from qa.types import Answer
@@ -70,7 +71,8 @@ class Answerer:
         """Yield the answer's tokens as they come, then the verified `Answer`."""
         started = time.perf_counter()
         standalone = self.rewrite(question, history)
-        hits = self.retriever.search(standalone, k=k or self.k, filters=filters)
+        missing = missing_outlets(standalone, self.retriever.outlets())
+        hits = [] if missing else self.retriever.search(standalone, k=k or self.k, filters=filters)
         retrieved = time.perf_counter()
         passages = make_passages(standalone, hits, self.passage_chars)
         first_token = None
@@ -85,7 +87,9 @@ class Answerer:
                 yield Token(rest)
         reply = labels.text()
         abstained = not passages or is_abstention(strip_markers(reply)) or not strip_markers(reply)
-        if abstained:
+        if missing:
+            text, citations = f"Insufficient information: the corpus has no articles from {' or '.join(missing)}.", []
+        elif abstained:
             text, citations = ABSTENTION_TEXT, []
         else:
             verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t))

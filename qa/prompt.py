@@ -94,11 +94,6 @@ EXAMPLES: list[Message] = [
         "The council voted 7-2 on Monday to fund a new bridge, said Mayor Ana Ruiz.\n\n"
         "Question: Who announced the council's vote on the bridge, as reported by the Daily Planet?")},
     {"role": "assistant", "content": "Answer: Ana Ruiz\nExplanation: Mayor Ana Ruiz said the council voted 7-2 to fund the bridge [1]."},
-    {"role": "user", "content": (
-        "Passages:\n[1] Council approves new bridge (Daily Planet, 2023-10-02)\n"
-        "The council voted 7-2 on Monday to fund a new bridge, said Mayor Ana Ruiz.\n\n"
-        "Question: What did the Evening Star report about the stadium's opening date?")},
-    {"role": "assistant", "content": "Insufficient information."},
 ]
 
 

@@ -7,14 +7,15 @@ from fastapi.responses import JSONResponse
 
 from qa import __version__
 from qa.errors import IndexMissingError, QAError
-from qa.retrieve import Retriever
+from qa.answer import Answerer
 
 
-def build_app(retriever: Retriever):  # noqa: ANN201
+def build_app(answerer: Answerer):  # noqa: ANN201
     import gradio as gr
 
     from qa.ui import build_ui
 
+    retriever = answerer.retriever
     api = FastAPI(title="Newsroom QA", version=__version__)
 
     @api.exception_handler(IndexMissingError)
@@ -35,4 +36,4 @@ def build_app(retriever: Retriever):  # noqa: ANN201
 
         return [asdict(hit) for hit in retriever.search(q, k=max(1, min(k, 50)))]
 
-    return gr.mount_gradio_app(api, build_ui(retriever), path="/")
+    return gr.mount_gradio_app(api, build_ui(answerer), path="/")

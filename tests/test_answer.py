@@ -89,3 +89,11 @@ def test_labelled_reply_streams_and_reads_as_answer_then_explanation(retriever) 
     assert streamed == "27. At least 27 people have been killed in Karabakh and 200 wounded [1]."
     answer = events[-1]
     assert answer.short_answer == "27" and answer.citations[0].supported
+
+
+def test_question_about_an_outlet_the_corpus_lacks_is_declined_without_the_model(retriever) -> None:
+    llm = FakeLLM(["should not be used"])
+    answer = Answerer(retriever, llm).ask("What did Bloomberg and Reuters report about Karabakh?")
+    assert answer.abstained and "no articles from Bloomberg" in answer.answer and llm.prompts == []
+    carried = Answerer(retriever, FakeLLM(["27 [1]."])).ask("What did Reuters report about Karabakh casualties?")
+    assert not carried.abstained
