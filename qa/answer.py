@@ -43,7 +43,7 @@ class Turn:
 class Answerer:
     """Answers questions from the index with a language model; shared by the CLI, UI and API."""
 
-    def __init__(self, retriever: Retriever, llm: LLM, k: int = 5, passage_chars: int = 600, max_tokens: int = 160) -> None:
+    def __init__(self, retriever: Retriever, llm: LLM, k: int = 4, passage_chars: int = 400, max_tokens: int = 160) -> None:
         self.retriever = retriever
         self.llm = llm
         self.k = k
@@ -92,7 +92,7 @@ class Answerer:
         elif abstained:
             text, citations = ABSTENTION_TEXT, []
         else:
-            verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t))
+            verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t), standalone)
             text, citations = render(verified, passages)
         finished = time.perf_counter()
         yield Answer(

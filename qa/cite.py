@@ -67,8 +67,12 @@ class Verified:
     reattributed: bool
 
 
-def verify_claims(claims: list[Claim], passages: list[Passage], encode: Encoder | None) -> list[Verified]:
-    """Match every claim to its best supporting sentence, preferring the passages it cites."""
+def verify_claims(
+    claims: list[Claim], passages: list[Passage], encode: Encoder | None, question: str = ""
+) -> list[Verified]:
+    """Match every claim to its best supporting sentence, preferring the passages it cites. A short
+    claim (a name, a number) is supported by the sentence that contains it and best matches the
+    question; "Yes"/"No" inherit the passage their citation names."""
     by_n = {p.n: p for p in passages}
     candidates = [(p.n, span, p.sentence(span)) for p in passages for span in _all_spans(p)]
     checkable = [c for c in claims if len(content_words(c.text)) >= MIN_CONTENT_WORDS]
@@ -76,9 +80,7 @@ def verify_claims(claims: list[Claim], passages: list[Passage], encode: Encoder 
     results = []
     for claim in claims:
         if claim not in checkable:
-            cited = [n for n in claim.cited if n in by_n]
-            span = by_n[cited[0]].spans[0] if cited else (0, 0)
-            results.append(Verified(claim, cited[0] if cited else 0, span, 0.0, bool(cited), False))
+            results.append(_verify_short(claim, candidates, by_n, question))
             continue
         row = semantic[checkable.index(claim)] if semantic is not None else None
         scored = []
@@ -100,6 +102,28 @@ def verify_claims(claims: list[Claim], passages: list[Passage], encode: Encoder 
         else:
             results.append(Verified(claim, 0, (0, 0), best_any[1] if best_any else 0.0, False, False))
     return results
+
+
+def _verify_short(
+    claim: Claim, candidates: list[tuple[int, tuple[int, int], str]], by_n: dict[int, Passage], question: str
+) -> Verified:
+    words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", claim.text)} - {"yes", "no"}
+    cited = [n for n in claim.cited if n in by_n]
+    if words:
+        containing = [
+            (n in cited, lexical_support(question, text), n, span)
+            for n, span, text in candidates
+            if words <= {w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)}
+        ]
+        if containing:
+            own, score, n, span = max(containing, key=lambda c: (c[0], c[1]))
+            return Verified(claim, n, span, 1.0, True, bool(cited) and not own)
+        if cited:
+            return Verified(claim, cited[0], by_n[cited[0]].spans[0], 0.0, False, False)
+        return Verified(claim, 0, (0, 0), 0.0, False, False)
+    if cited:  # "Yes." / "No.": the explanation that follows carries the evidence
+        return Verified(claim, cited[0], by_n[cited[0]].spans[0], 0.0, True, False)
+    return Verified(claim, 0, (0, 0), 0.0, True, False)
 
 
 def _all_spans(passage: Passage) -> list[tuple[int, int]]:

@@ -27,7 +27,7 @@ class Settings:
     llm_base_url: str = ""
     llm_api_key: str = "not-needed"
     model_cache: Path = Path.home() / ".cache" / "newsroom-qa"
-    k: int = 5
+    k: int = 4
 
     def __post_init__(self) -> None:
         if self.index_type not in INDEX_TYPES:

@@ -82,3 +82,13 @@ def test_passages_keep_the_relevant_sentences_within_the_limit() -> None:
     assert "At least 27 people have been killed" in passage.text and len(passage.text) <= 200
     messages = build_prompt("How many?", [passage])
     assert messages[0]["role"] == "system" and "[1] Title 3 (Reuters, 2023-09-20)" in messages[-1]["content"]
+
+
+def test_short_answer_quotes_the_sentence_that_contains_it(passages) -> None:
+    verified = verify_claims(parse_claims("27 [2]."), passages, None, "How many people were killed in Karabakh?")
+    _, citations = render(verified, passages)
+    (citation,) = citations
+    assert citation.n == 1 and citation.supported  # moved from [2], which has no "27"
+    assert citation.quote == "At least 27 people have been killed in Karabakh and 200 wounded, they said."
+    missing = verify_claims(parse_claims("42 [1]."), passages, None, "How many?")
+    assert not missing[0].supported
