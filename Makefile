@@ -45,7 +45,7 @@ index: install
 	$(BIN)/qa ingest corpus/
 
 run: index
-	@echo ">> starting the app on http://127.0.0.1:7860"
+	@echo ">> starting the app on http://$${QA_HOST:-127.0.0.1}:$${QA_PORT:-7860}"
 	$(BIN)/python app.py
 
 test: install-test
