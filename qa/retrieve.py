@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -277,9 +277,3 @@ class Retriever:
             )
         return hits
 
-
-def with_config(retriever: Retriever, **changes: object) -> Retriever:
-    """A retriever sharing `retriever`'s loaded index, with other fusion settings (for experiments)."""
-    other = Retriever(retriever.index_dir, retriever.embedder, replace(retriever.config, **changes), retriever._today)
-    other._table = retriever._table
-    return other
