@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -74,3 +75,36 @@ def test_markup_inside_an_article_is_shown_as_text() -> None:
     html_out = render_sources(Answer("q", "a [1].", False, [citation], "fake", {}, [hit], "a"))
     assert "<script>" not in html_out and "&lt;script&gt;" in html_out
     assert "<b>Title</b>" not in html_out and 'href="javascript' not in html_out
+
+
+def _post(url: str, body: dict) -> tuple[int, bytes, str]:
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read(), response.headers.get("content-type", "")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), error.headers.get("content-type", "")
+
+
+def test_ask_returns_the_cli_json_object(server_url) -> None:
+    status, body, _ = _post(server_url + "/api/ask", {"question": "What did the survey find at the Zorblax glacier's edge?"})
+    answer = json.loads(body)
+    assert status == 200 and set(answer) >= {"question", "answer", "abstained", "citations", "model", "timings"}
+    assert answer["citations"][0]["supported"] and "meltwater" in answer["citations"][0]["quote"]
+
+
+def test_ask_streams_server_sent_events_then_the_final_answer(server_url) -> None:
+    status, body, kind = _post(server_url + "/api/ask", {"question": "What did the survey find at the Zorblax glacier's edge?", "stream": True})
+    assert status == 200 and kind.startswith("text/event-stream")
+    events = [block.split("\n", 1) for block in body.decode().strip().split("\n\n")]
+    names = [head.removeprefix("event: ") for head, _ in events]
+    assert names[-1] == "answer" and names.count("token") >= 2 and set(names) == {"token", "answer"}
+    final = json.loads(events[-1][1].removeprefix("data: "))
+    assert final["citations"] and "".join(json.loads(d.removeprefix("data: "))["text"] for h, d in events[:-1])
+
+
+def test_bad_requests_get_422_with_a_reason(server_url) -> None:
+    status, body, _ = _post(server_url + "/api/ask", {"question": ""})
+    assert status == 422 and b"question" in body
+    status, _, _ = _post(server_url + "/api/ask", {"question": "x", "k": 500})
+    assert status == 422
