@@ -47,9 +47,7 @@ class KeywordIndex:
         """BM25 score of every document for `query` (zeros when no query word is indexed)."""
         if self.retriever is None:
             return np.zeros(0, dtype=np.float32)
-        tokens = self._bm25s.tokenize(
-            [query], stopwords="en", stemmer=self.stemmer, show_progress=False, return_ids=False
-        )
+        tokens = self.tokens([query])
         token_ids = self.retriever.get_tokens_ids(tokens[0]) if tokens and tokens[0] else []
         if not token_ids:
             return np.zeros(len(self.ids), dtype=np.float32)
@@ -70,9 +68,3 @@ class KeywordIndex:
             self._df = np.diff(self.retriever.scores["indptr"])
         df = float(self._df[token_id])
         return float(np.log(1 + (len(self.ids) - df + 0.5) / (df + 0.5)))
-
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """The `k` best (chunk id, score) pairs with a positive score."""
-        scores = self.scores(query)
-        top = np.argsort(-scores, kind="stable")[:k]
-        return [(int(self.ids[i]), float(scores[i])) for i in top if scores[i] > 0]
