@@ -1,4 +1,4 @@
-"""The `qa` command: ingest, search, stats (more subcommands register themselves below)."""
+"""The `qa` command: ingest, search, stats, serve (more subcommands register themselves below)."""
 
 from __future__ import annotations
 
@@ -91,6 +91,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa.serve import serve
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    return serve(load_settings(os.environ, index_dir=args.index, host=args.host, port=args.port))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Question answering with citations over news articles.")
     parser.add_argument("--index", help="index folder (env QA_INDEX, default index/)")
@@ -113,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="what the index holds")
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(func=cmd_stats)
+
+    serve = sub.add_parser("serve", help="start the chat UI and the HTTP API (same as python app.py)")
+    serve.add_argument("--host", help="address to listen on (env QA_HOST; without API keys always 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (env QA_PORT, default 7860)")
+    serve.set_defaults(func=cmd_serve)
 
     from qa.evaluate_cli import add_eval_command
 

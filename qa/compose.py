@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qa.answer import Answerer
 from qa.embedding import SentenceTransformerEmbedder
+from qa.library import Library
 from qa.llm import LLM, LLMSettings, make_llm
 from qa.retrieve import Retriever
 from qa.settings import Settings
@@ -27,3 +28,11 @@ def build_llm(settings: Settings) -> LLM:
 
 def build_answerer(settings: Settings, retriever: Retriever | None = None) -> Answerer:
     return Answerer(retriever or build_retriever(settings), build_llm(settings), k=settings.k)
+
+
+def build_library(settings: Settings, retriever: Retriever) -> Library:
+    """Upload and delete articles (the /api/documents routes and the UI's admin panel)."""
+    from qa.ingest import IngestOptions
+
+    options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type)
+    return Library(settings.corpus_dir, settings.index_dir, retriever.embedder, options)

@@ -19,3 +19,23 @@ class IndexMismatchError(QAError):
 
 class ConfigError(QAError):
     """A setting has an invalid value."""
+
+
+class DocumentError(QAError):
+    """An uploaded document cannot be added; the message says why and what to send instead."""
+
+
+class UnsupportedDocumentType(DocumentError):
+    """An upload's file type is not one the loaders read."""
+
+
+class DocumentConflict(DocumentError):
+    """The change clashes with what is already there (an exact duplicate, an article inside a collection file)."""
+
+
+class DocumentNotFound(QAError):
+    """No article in the index has the given id."""
+
+
+class IndexBusyError(QAError):
+    """Another ingest holds the index's writer lock."""

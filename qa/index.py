@@ -18,7 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
-from qa.errors import IndexMismatchError, IndexMissingError
+from qa.errors import IndexBusyError, IndexMismatchError, IndexMissingError
 
 STORE_FILE = "store.sqlite"
 DENSE_FILE = "dense.faiss"
@@ -127,15 +127,13 @@ class WriterLock:
     def __enter__(self) -> "WriterLock":
         import fcntl
 
-        from qa.errors import QAError
-
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(self._fd)
-            raise QAError(f"Another ingest is writing to {self.path.parent}/ — wait for it to finish.") from None
+            raise IndexBusyError(f"Another ingest is writing to {self.path.parent}/ — wait for it to finish.") from None
         return self
 
     def __exit__(self, *exc: object) -> None:

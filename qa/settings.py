@@ -28,6 +28,15 @@ class Settings:
     llm_api_key: str = "not-needed"
     model_cache: Path = Path.home() / ".cache" / "newsroom-qa"
     k: int = 4
+    # Serving (qa serve, app.py)
+    host: str = ""  # empty: 127.0.0.1 without keys, 0.0.0.0 with keys
+    port: int = 7860
+    api_keys: str = ""  # comma-separated reader keys
+    admin_keys: str = ""  # comma-separated admin keys (also allowed on reader routes)
+    cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser
+    max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 20_000_000
+    rate_limit: int = 60  # requests per minute per key (per client address without keys); 0 = off
 
     def __post_init__(self) -> None:
         if self.index_type not in INDEX_TYPES:
@@ -51,7 +60,20 @@ ENV_VARS = {
     "llm_api_key": "QA_LLM_API_KEY",
     "model_cache": "QA_MODEL_CACHE",
     "k": "QA_TOP_K",
+    "host": "QA_HOST",
+    "port": "QA_PORT",
+    "api_keys": "QA_API_KEYS",
+    "admin_keys": "QA_ADMIN_KEYS",
+    "cors_origins": "QA_CORS_ORIGINS",
+    "max_body_bytes": "QA_MAX_BODY_BYTES",
+    "max_upload_bytes": "QA_MAX_UPLOAD_BYTES",
+    "rate_limit": "QA_RATE_LIMIT",
 }
+
+
+def split_list(raw: str) -> tuple[str, ...]:
+    """A comma-separated setting as a tuple, blanks dropped."""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
 def load_settings(environ: Mapping[str, str], **flags: Any) -> Settings:

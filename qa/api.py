@@ -1,0 +1,95 @@
+"""The REST routes under /api: ask (JSON or Server-Sent Events), search, stats, health."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import date
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from qa import __version__
+from qa.access import Access
+from qa.answer import Answerer, Token, Turn
+from qa.errors import QAError
+from qa.retrieve import Filters
+from qa.types import Answer
+
+
+class FiltersIn(BaseModel):
+    sources: list[str] = Field(default_factory=list, max_length=50)
+    since: date | None = None
+    until: date | None = None
+
+    def to_filters(self) -> Filters:
+        return Filters(tuple(self.sources), self.since, self.until)
+
+
+class TurnIn(BaseModel):
+    question: str = Field(max_length=2000)
+    answer: str = Field(max_length=20000)
+
+
+class AskIn(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    history: list[TurnIn] = Field(default_factory=list, max_length=20)
+    filters: FiltersIn | None = None
+    k: int | None = Field(default=None, ge=1, le=20)
+    stream: bool = False
+
+
+def answer_payload(answer: Answer) -> dict:
+    """The same object `qa ask --json` prints."""
+    payload = asdict(answer)
+    payload.pop("hits")
+    return payload
+
+
+def build_router(answerer: Answerer, access: Access) -> APIRouter:
+    retriever = answerer.retriever
+    router = APIRouter(prefix="/api", tags=["api"])
+    reader = [Depends(access.reader)]
+
+    @router.get("/health")
+    def health() -> dict:
+        """Liveness and index size; needs no key (for load balancers)."""
+        return {"status": "ok", "version": __version__, "chunks": retriever.store.counts()["chunks"]}
+
+    @router.get("/stats", dependencies=reader)
+    def stats() -> dict:
+        """Corpus facts: articles, chunks, outlets with their article counts, date range, model."""
+        counts = retriever.store.counts()
+        return {**counts, "outlets": dict(retriever.store.outlets()), "llm": answerer.llm.name}
+
+    @router.get("/search", dependencies=reader)
+    def search(q: str = Query(min_length=1, max_length=2000), k: int = Query(5, ge=1, le=50)) -> list[dict]:
+        """The best passages for a query (hybrid retrieval, no language model)."""
+        return [asdict(hit) for hit in retriever.search(q, k=k)]
+
+    @router.post("/ask", dependencies=reader)
+    def ask(body: AskIn):  # noqa: ANN202
+        """Answer with citations; with `stream: true`, Server-Sent Events: `token` events, then one
+        `answer` event carrying the whole answer object (or an `error` event)."""
+        history = [Turn(t.question, t.answer) for t in body.history]
+        filters = body.filters.to_filters() if body.filters else None
+        events = answerer.stream(body.question, history, body.k, filters)
+        if not body.stream:
+            final = [e for e in events if isinstance(e, Answer)][-1]
+            return answer_payload(final)
+        return StreamingResponse(_sse(events), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    return router
+
+
+def _sse(events: Iterator[Token | Answer]) -> Iterator[str]:
+    try:
+        for event in events:
+            if isinstance(event, Token):
+                yield f"event: token\ndata: {json.dumps({'text': event.text}, ensure_ascii=False)}\n\n"
+            else:
+                yield f"event: answer\ndata: {json.dumps(answer_payload(event), ensure_ascii=False)}\n\n"
+    except QAError as exc:
+        yield f"event: error\ndata: {json.dumps({'error': str(exc)})}\n\n"
