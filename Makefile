@@ -36,6 +36,7 @@ install: $(STAMP)
 $(TEST_STAMP): $(STAMP)
 	@echo ">> installing test dependencies"
 	$(BIN)/pip install --progress-bar off -e '.[test,bench]'
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	@touch $@
 
 install-test: $(TEST_STAMP)
