@@ -76,19 +76,26 @@ def verify_claims(
     by_n = {p.n: p for p in passages}
     candidates = [(p.n, span, p.sentence(span)) for p in passages for span in _all_spans(p)]
     checkable = [c for c in claims if len(content_words(c.text)) >= MIN_CONTENT_WORDS]
-    semantic = _semantic_matrix(checkable, [c[2] for c in candidates], encode)
+    lexical = {id(c): [lexical_support(c.text, text) for _, _, text in candidates] for c in checkable}
+    # Embeddings only for claims that no sentence of their own cited passages supports word for word
+    # (a supported own citation is kept whatever the cosines say); this is the expensive step.
+    unsettled = [
+        c for c in checkable
+        if not any(score >= LEXICAL_SUPPORT and cand[0] in c.cited for score, cand in zip(lexical[id(c)], candidates))
+    ]
+    semantic = _semantic_matrix(unsettled, [c[2] for c in candidates], encode)
     results = []
     for claim in claims:
         if claim not in checkable:
             results.append(_verify_short(claim, candidates, by_n, question))
             continue
-        row = semantic[checkable.index(claim)] if semantic is not None else None
+        row = semantic[unsettled.index(claim)] if semantic is not None and claim in unsettled else None
         scored = []
         for j, (n, span, text) in enumerate(candidates):
-            lexical = lexical_support(claim.text, text)
+            lexical_score = lexical[id(claim)][j]
             cosine = float(row[j]) if row is not None else 0.0
-            ok = lexical >= LEXICAL_SUPPORT or cosine >= SEMANTIC_SUPPORT
-            scored.append((ok, max(lexical, cosine), n, span))
+            ok = lexical_score >= LEXICAL_SUPPORT or cosine >= SEMANTIC_SUPPORT
+            scored.append((ok, max(lexical_score, cosine), n, span))
         own = [s for s in scored if s[2] in claim.cited]
         best_own = max(own, default=None, key=lambda s: (s[0], s[1]))
         if best_own and best_own[0]:

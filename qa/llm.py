@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -82,8 +83,11 @@ class LlamaCppLLM:
                 from llama_cpp import Llama
             except ImportError as exc:
                 raise ConfigError("The local model needs llama-cpp-python: run `make install`.") from exc
+            # llama-cpp-python decodes on half the cores by default; all of them is ~1.9x faster on 2 cores.
+            threads = self.n_threads or os.cpu_count() or 1
             self._llama = Llama(
-                model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False
+                model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=threads, n_threads_batch=threads,
+                verbose=False,
             )
         return self._llama
 
