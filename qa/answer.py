@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from qa.cite import parse_claims, render, strip_markers, verify_claims
+from qa.cite import is_grounded, parse_claims, render, strip_markers, verify_claims
 from qa.embedding import Embedder
 from qa.llm import LLM, Message
 from qa.metrics import is_abstention
@@ -94,6 +94,9 @@ class Answerer:
         else:
             verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t), standalone)
             text, citations = render(verified, passages)
+            if not is_grounded(short_answer(text), [p.hit.text for p in passages], standalone):
+                # The direct answer is in none of the articles retrieved: the model's memory, not the corpus.
+                abstained, text, citations = True, ABSTENTION_TEXT, []
         finished = time.perf_counter()
         yield Answer(
             question=standalone,

@@ -67,6 +67,28 @@ class Verified:
     reattributed: bool
 
 
+_GROUNDING_STOP = frozenset("yes no the a an of and or in on for to".split())
+
+
+def is_grounded(short_answer: str, sources: list[str], question: str) -> bool:
+    """Does the short answer (a name, a number, a word) come from the retrieved text or the question?
+
+    A name found in neither was recalled (or made up) by the model, not read in the articles. A
+    one-word answer must appear as a word; a longer one needs half of its words in one source.
+    "Yes"/"No" and empty answers are left to the citation checks.
+    """
+    words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", short_answer)} - _GROUNDING_STOP
+    if not words:
+        return True
+    asked = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", question)}
+    needed = len(words) if len(words) == 1 else len(words) / 2
+    for source in sources:
+        seen = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", source)} | asked
+        if len(words & seen) >= needed:
+            return True
+    return False
+
+
 def verify_claims(
     claims: list[Claim], passages: list[Passage], encode: Encoder | None, question: str = ""
 ) -> list[Verified]:

@@ -97,3 +97,12 @@ def test_question_about_an_outlet_the_corpus_lacks_is_declined_without_the_model
     assert answer.abstained and "no articles from Bloomberg" in answer.answer and llm.prompts == []
     carried = Answerer(retriever, FakeLLM(["27 [1]."])).ask("What did Reuters report about Karabakh casualties?")
     assert not carried.abstained
+
+
+def test_an_answer_found_in_no_retrieved_article_is_withheld(retriever) -> None:
+    made_up = Answerer(retriever, FakeLLM(["Tokyo [1]. The survey was led from Tokyo [1]."])).ask(
+        "Which city led the survey at the Zorblax glacier's edge?")
+    assert made_up.abstained and made_up.answer == ABSTENTION_TEXT and not made_up.citations
+    read = Answerer(retriever, FakeLLM(["Meltwater lakes [1]. The survey found meltwater lakes forming at the glacier's edge [1]."])).ask(
+        "What did the survey find at the Zorblax glacier's edge?")
+    assert not read.abstained and read.citations[0].supported

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.cite import parse_claims, render, strip_markers, verify_claims
+from qa.cite import is_grounded, parse_claims, render, strip_markers, verify_claims
 from qa.prompt import build_prompt, make_passages
 from qa.types import Hit
 
@@ -92,3 +92,22 @@ def test_short_answer_quotes_the_sentence_that_contains_it(passages) -> None:
     assert citation.quote == "At least 27 people have been killed in Karabakh and 200 wounded, they said."
     missing = verify_claims(parse_claims("42 [1]."), passages, None, "How many?")
     assert not missing[0].supported
+
+
+@pytest.mark.parametrize(
+    ("short", "grounded"),
+    [
+        ("Sam Bankman-Fried", True),  # in the passage
+        ("Bankman-Fried", True),
+        ("Sam Altman", False),  # a name the passage never mentions
+        ("Altman Bankman", True),  # half of the words is enough for a longer answer
+        ("Tokyo", False),
+        ("J", False),  # a lone letter must appear as a word
+        ("Larger", True),  # taken from the question
+        ("Yes", True),  # yes/no are left to the citation checks
+        ("", True),
+    ],
+)
+def test_short_answer_must_come_from_the_passages_or_the_question(short: str, grounded: bool) -> None:
+    sources = ["Prosecutors said Bankman-Fried misled investors.", "Shares fell 3% in Oslo."]
+    assert is_grounded(short, sources, "Was the fund larger or smaller after the trial?") is grounded
