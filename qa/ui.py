@@ -227,6 +227,11 @@ def _chatbot(height: int | str):  # noqa: ANN202
                       feedback_options=None, height=height, show_label=False)
 
 
+# Conversations answered at once (Gradio's default is one for everybody). A local model still
+# writes one answer at a time; a server backend (QA_LLM=openai) answers these in parallel.
+CHAT_CONCURRENCY = 8
+
+
 # --- the pages ----------------------------------------------------------------------------------
 def build_ui(answerer: Answerer, examples: list[str] | None = None, library=None, access=None):  # noqa: ANN001, ANN201
     """The full page: chat with filters and examples, and an admin panel when admin keys exist."""
@@ -246,6 +251,7 @@ def build_ui(answerer: Answerer, examples: list[str] | None = None, library=None
             _chat_fn(answerer), chatbot=_chatbot(560), additional_inputs=[outlets, since, until, k],
             additional_inputs_accordion=gr.Accordion("Filters", open=False, render=False),
             examples=[[q] for q in (examples or example_questions(store.articles()))], fill_height=True,
+            concurrency_limit=CHAT_CONCURRENCY,
         )
         new_chat.click(lambda: ([], [], ""), None, [chat.chatbot, chat.chatbot_state, chat.textbox], queue=False)
         refresh = [facts, outlets]
@@ -265,7 +271,7 @@ def build_embed(answerer: Answerer):  # noqa: ANN201
     import gradio as gr
 
     with gr.Blocks(title="Newsroom QA", fill_height=True) as demo:
-        gr.ChatInterface(_chat_fn(answerer), chatbot=_chatbot("70vh"), fill_height=True)
+        gr.ChatInterface(_chat_fn(answerer), chatbot=_chatbot("70vh"), fill_height=True, concurrency_limit=CHAT_CONCURRENCY)
     return demo
 
 
