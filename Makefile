@@ -36,7 +36,9 @@ install: $(STAMP)
 $(TEST_STAMP): $(STAMP)
 	@echo ">> installing test dependencies"
 	$(BIN)/pip install --progress-bar off -e '.[test,bench]'
-	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; nothing is downloaded by Playwright)
+	command -v chromium >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	@touch $@
 
 install-test: $(TEST_STAMP)
