@@ -23,7 +23,7 @@ from qa.types import Article, Chunk
 log = logging.getLogger(__name__)
 
 # Files in the corpus that describe it rather than hold articles.
-_NOT_ARTICLES = ("README", "LICENSE", "NOTICE")
+NOT_ARTICLES = ("README", "LICENSE", "NOTICE")
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def scan_corpus(corpus: Path) -> dict[str, Path]:
         rel = path.relative_to(corpus)
         if not path.is_file() or any(part.startswith(".") for part in rel.parts):
             continue
-        if path.stem.upper() in _NOT_ARTICLES:
+        if path.stem.upper() in NOT_ARTICLES:
             continue
         found[rel.as_posix()] = path
     return found

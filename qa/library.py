@@ -33,7 +33,7 @@ from pathlib import Path
 from qa import index
 from qa.embedding import Embedder
 from qa.errors import DocumentConflict, DocumentError, DocumentNotFound, UnsupportedDocumentType
-from qa.ingest import _NOT_ARTICLES, IngestOptions, IngestReport, ingest_corpus
+from qa.ingest import NOT_ARTICLES, IngestOptions, IngestReport, ingest_corpus
 from qa.loaders import SUPPORTED_SUFFIXES
 from qa.store import Store
 
@@ -82,7 +82,7 @@ def safe_filename(filename: str) -> str:
         raise UnsupportedDocumentType(
             f"Unsupported file type {suffix or '(no extension)'} for {filename!r}; send one of: {supported}."
         )
-    if stem.upper() in _NOT_ARTICLES:
+    if stem.upper() in NOT_ARTICLES:
         raise DocumentError(f"{name} is never read as an article (README/LICENSE/NOTICE); rename the file.")
     return stem[: _MAX_NAME - len(suffix)] + suffix
 
