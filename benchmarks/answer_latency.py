@@ -38,9 +38,9 @@ class _Timed:
     def __init__(self, llm: LlamaCppLLM) -> None:
         self.llm, self.name, self.stamps = llm, llm.name, []
 
-    def stream(self, messages, max_tokens=256):  # noqa: ANN001, ANN201
+    def stream(self, messages, max_tokens=256, probs=None):  # noqa: ANN001, ANN201
         self.stamps = []
-        for piece in self.llm.stream(messages, max_tokens):
+        for piece in self.llm.stream(messages, max_tokens, probs):
             self.stamps.append(time.perf_counter())
             yield piece
 

@@ -9,13 +9,16 @@ from dataclasses import dataclass
 
 from qa.cite import is_grounded, parse_claims, render, strip_markers, verify_claims
 from qa.embedding import Embedder
-from qa.llm import LLM, Message
+from qa.llm import LLM, Message, TokenProb
 from qa.metrics import is_abstention
 from qa.outlets import missing_outlets
 from qa.prompt import build_prompt, make_passages
 from qa.retrieve import Filters, Retriever
 from qa.types import Answer
 
+# Below this probability for the first token of a name or number, the answer is withheld: tuned on
+# dev replies of the default model (README "Answers").
+MIN_ANSWER_CONFIDENCE = 0.4
 ABSTENTION_TEXT = "Insufficient information: the articles in the corpus do not answer this question."
 _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|what about|how about|why|then)\b|\b(he|she|they|it|its|his|her|their|them|that|this|those|these)\b",
@@ -77,8 +80,9 @@ class Answerer:
         passages = make_passages(standalone, hits, self.passage_chars)
         first_token = None
         labels = _LabelFilter()
+        probs: list[TokenProb] = []
         if passages:
-            for piece in self.llm.stream(build_prompt(standalone, passages), self.max_tokens):
+            for piece in self.llm.stream(build_prompt(standalone, passages), self.max_tokens, probs):
                 first_token = first_token or time.perf_counter()
                 shown = labels.feed(piece)
                 if shown:
@@ -94,8 +98,10 @@ class Answerer:
         else:
             verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t), standalone)
             text, citations = render(verified, passages)
-            if not is_grounded(short_answer(text), [p.hit.text for p in passages], standalone):
-                # The direct answer is in none of the articles retrieved: the model's memory, not the corpus.
+            short = short_answer(text)
+            if not is_grounded(short, [p.hit.text for p in passages], standalone) or _unsure(short, probs):
+                # The direct answer is in none of the articles retrieved (the model's memory, not the
+                # corpus), or the model itself was unsure of it.
                 abstained, text, citations = True, ABSTENTION_TEXT, []
         finished = time.perf_counter()
         yield Answer(
@@ -171,6 +177,25 @@ class _LabelFilter:
         return out
 
 
+def answer_confidence(probs: Sequence[TokenProb]) -> float | None:
+    """The probability of the reply's first answer token (right after "Answer:"), where the model
+    chooses what to answer; None when the backend reports no probabilities or there is no label."""
+    text = ""
+    for piece, prob in probs:
+        if piece.strip() and _ANSWER_LABEL.match(text):
+            return prob
+        text += piece
+    return None
+
+
+def _unsure(short: str, probs: Sequence[TokenProb]) -> bool:
+    """A name or number answered with low probability: the passages did not settle it. Yes/no
+    answers are left out (the model's yes/no probability barely tracks correctness on dev)."""
+    confidence = answer_confidence(probs)
+    return confidence is not None and short not in ("Yes", "No") and confidence < MIN_ANSWER_CONFIDENCE
+
+
+_ANSWER_LABEL = re.compile(r"^\s*(?:\*\*)?answer(?:\*\*)?\s*:\s*(?:\*\*)?\s*$", re.IGNORECASE)
 _PREAMBLE = re.compile(r"^\s*(?:based on|according to|from)\s+(?:the\s+)?(?:information|passages?|articles?)[^,:]*[,:]\s*", re.I)
 
 

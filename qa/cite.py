@@ -75,9 +75,13 @@ def is_grounded(short_answer: str, sources: list[str], question: str) -> bool:
 
     A name found in neither was recalled (or made up) by the model, not read in the articles. A
     one-word answer must appear as a word; a longer one needs half of its words in one source.
+    Letters alone ("A", "T. S.") cannot be traced to any text, so they count as not grounded.
     "Yes"/"No" and empty answers are left to the citation checks.
     """
-    words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", short_answer)} - _GROUNDING_STOP
+    tokens = re.findall(r"[A-Za-z0-9]+", short_answer)
+    if tokens and all(len(t) == 1 and t.isalpha() for t in tokens):
+        return False
+    words = {t.lower() for t in tokens} - _GROUNDING_STOP
     if not words:
         return True
     asked = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", question)}

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from qa import index
 from qa.embedding import Embedder
@@ -39,12 +40,9 @@ from qa.store import Store
 
 Progress = Callable[[int], Callable[[int], None]]
 
+T = TypeVar("T")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 120
-_DOCUMENTS_SQL = (
-    "SELECT a.id, a.title, a.source, a.published_at, a.url, a.path, count(c.id), a.duplicate_of"
-    " FROM articles a LEFT JOIN chunks c ON c.article_id = a.id {where} GROUP BY a.id ORDER BY a.path, a.id"
-)
 
 
 @dataclass(frozen=True)
@@ -107,7 +105,7 @@ class Library:
 
     def documents(self) -> list[Document]:
         """Every article in the live index, ordered by file path."""
-        return [document for document, _ in self._query("", ())]
+        return [document for document, _ in self._query()]
 
     def add(self, filename: str, data: bytes, progress: Progress | None = None) -> list[Document]:
         """Store `data` as a corpus file and index it; returns the documents the file added."""
@@ -132,11 +130,11 @@ class Library:
             if reason is not None:
                 target.unlink()
                 raise DocumentError(f"{name} could not be read: {reason}. Nothing was added.")
-            rows = self._query("WHERE a.path = ?", (rel,))
+            rows = self._query(path=rel)
             if rows and all(duplicate_of for _, duplicate_of in rows):
                 target.unlink()
                 self._ingest(None)
-                originals = [self._query("WHERE a.id = ?", (d,))[0][0] for d in sorted({d for _, d in rows if d})]
+                originals = [self._query(article_id=d)[0][0] for d in sorted({d for _, d in rows if d})]
                 named = "; ".join(f"{o.title!r} in {o.path}" for o in originals)
                 raise DocumentConflict(f"{name} holds only exact copies of articles already indexed: {named}.")
             return Upload([document for document, _ in rows], report)
@@ -144,11 +142,11 @@ class Library:
     def delete(self, document_id: str) -> Document:
         """Remove an article's file from the corpus and from the index; returns what was deleted."""
         with self._lock:
-            found = self._query("WHERE a.id = ?", (document_id,))
+            found = self._query(article_id=document_id)
             if not found:
                 raise DocumentNotFound(f"No document with id {document_id!r} in the index (list them to see the ids).")
             document = found[0][0]
-            siblings = len(self._query("WHERE a.path = ?", (document.path,)))
+            siblings = len(self._query(path=document.path))
             if siblings > 1:
                 raise DocumentConflict(
                     f"Document {document_id} is one of {siblings} articles in the collection file {document.path}; "
@@ -173,9 +171,9 @@ class Library:
 
     def _refuse_identical(self, name: str, data: bytes) -> None:
         digest = hashlib.sha256(data).hexdigest()
-        same = self._read("SELECT path FROM files WHERE sha256 = ? ORDER BY path", (digest,))
+        same = self._read(lambda store: store.paths_with_hash(digest))
         if same:
-            raise DocumentConflict(f"{name} is identical to {same[0][0]}, which is already in the library.")
+            raise DocumentConflict(f"{name} is identical to {same[0]}, which is already in the library.")
 
     def _free_path(self, name: str) -> Path:
         folder = self.corpus_dir / self.upload_dir
@@ -186,25 +184,25 @@ class Library:
             target, n = folder / f"{stem}-{n}{suffix}", n + 1
         return target
 
-    def _query(self, where: str, params: tuple[str, ...]) -> list[tuple[Document, str | None]]:
+    def _query(self, path: str | None = None, article_id: str | None = None) -> list[tuple[Document, str | None]]:
         """Documents, each with the id of the article it is an exact copy of (None for originals)."""
-        rows = self._read(_DOCUMENTS_SQL.format(where=where), params)
+        rows = self._read(lambda store: store.documents(path=path, article_id=article_id))
         return [(Document(*row[:7]), row[7]) for row in rows]
 
-    def _read(self, sql: str, params: tuple[str, ...]) -> list[tuple]:
-        """Rows from the live generation's store; [] before the first ingest."""
+    def _read(self, query: Callable[[Store], list[T]]) -> list[T]:
+        """`query` on the live generation's store; [] before the first ingest."""
         for _ in range(2):  # an ingest may retire the generation between reading CURRENT and opening it
             with suppress(sqlite3.OperationalError):
-                return self._read_once(sql, params)
-        return self._read_once(sql, params)
+                return self._read_once(query)
+        return self._read_once(query)
 
-    def _read_once(self, sql: str, params: tuple[str, ...]) -> list[tuple]:
+    def _read_once(self, query: Callable[[Store], list[T]]) -> list[T]:
         generation = index.current_generation(self.index_dir)
         if generation is None:
             return []
         store = Store(generation / index.STORE_FILE, readonly=True)
         try:
-            return store.db.execute(sql, params).fetchall()
+            return query(store)
         finally:
             store.close()
 

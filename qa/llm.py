@@ -10,17 +10,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from qa.errors import ConfigError, QAError
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
+TokenProb = tuple[str, float]  # a generated token's text and the probability the model gave it
+PROB_TOKENS = 32  # token probabilities are recorded for the start of a reply, where the short answer is
 
 
 class LLM(Protocol):
-    """Streams the reply to a chat as text pieces."""
+    """Streams the reply to a chat as text pieces. A backend that knows its token probabilities
+    appends the first `PROB_TOKENS` generated tokens with them to `probs` when given a list."""
 
     name: str
 
-    def stream(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]: ...
+    def stream(self, messages: list[Message], max_tokens: int = 256, probs: list[TokenProb] | None = None) -> Iterator[str]: ...
 
 
 class FakeLLM:
@@ -28,23 +33,27 @@ class FakeLLM:
 
     With `replies`, it answers each call with the next scripted reply (cycling). Without, it answers
     extractively: the passage sentence sharing most words with the question, cited as [n] — or
-    "Insufficient information." when nothing overlaps.
+    "Insufficient information." when nothing overlaps. With `prob`, every piece is reported with
+    that probability.
     """
 
     name = "fake"
 
-    def __init__(self, replies: list[str] | None = None) -> None:
+    def __init__(self, replies: list[str] | None = None, prob: float | None = None) -> None:
         self.replies = list(replies or [])
+        self.prob = prob
         self.prompts: list[list[Message]] = []
         self._lock = threading.Lock()
 
-    def stream(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
+    def stream(self, messages: list[Message], max_tokens: int = 256, probs: list[TokenProb] | None = None) -> Iterator[str]:
         with self._lock:
             self.prompts.append(messages)
             reply = self.replies[(len(self.prompts) - 1) % len(self.replies)] if self.replies else None
         if reply is None:
             reply = _extractive_reply(messages[-1]["content"])
         for piece in re.findall(r"\S+\s*", reply)[: max_tokens]:
+            if probs is not None and self.prob is not None and len(probs) < PROB_TOKENS:
+                probs.append((piece, self.prob))
             yield piece
 
 
@@ -91,16 +100,37 @@ class LlamaCppLLM:
             )
         return self._llama
 
-    def stream(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
+    def stream(self, messages: list[Message], max_tokens: int = 256, probs: list[TokenProb] | None = None) -> Iterator[str]:
         with self._lock:
             llama = self._load()
+            recorder = None
+            if probs is not None:
+                from llama_cpp import LogitsProcessorList
+
+                recorder = LogitsProcessorList([_ProbRecorder(llama, probs)])
             chunks = llama.create_chat_completion(
-                messages=messages, stream=True, max_tokens=max_tokens, temperature=0.0, top_k=1, seed=0
+                messages=messages, stream=True, max_tokens=max_tokens, temperature=0.0, top_k=1, seed=0,
+                logits_processor=recorder,
             )
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
+
+
+class _ProbRecorder:
+    """A llama.cpp logits processor that notes each greedy token and its softmax probability (only
+    the last position's logits are computed, so this costs no prompt time, ~1 ms a token)."""
+
+    def __init__(self, llama, probs: list[TokenProb]) -> None:  # noqa: ANN001
+        self.llama, self.probs = llama, probs
+
+    def __call__(self, input_ids, scores):  # noqa: ANN001, ANN204
+        if len(self.probs) < PROB_TOKENS:
+            best = int(scores.argmax())
+            prob = 1.0 / float(np.exp(scores.astype(np.float64) - float(scores[best])).sum())
+            self.probs.append((self.llama.detokenize([best]).decode("utf-8", "replace"), prob))
+        return scores
 
 
 class OpenAICompatibleLLM:
@@ -114,7 +144,7 @@ class OpenAICompatibleLLM:
             base_url=base_url, model=model, api_key=api_key, temperature=0.0, timeout=timeout, max_retries=1
         )
 
-    def stream(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
+    def stream(self, messages: list[Message], max_tokens: int = 256, probs: list[TokenProb] | None = None) -> Iterator[str]:  # noqa: ARG002
         try:
             for chunk in self._chat.stream(messages, max_tokens=max_tokens):
                 if chunk.content:

@@ -221,6 +221,22 @@ class Store:
             "date_range": [first, last] if first else None,
         }
 
+    # --- the library's view ------------------------------------------------------------------
+    def documents(self, *, path: str | None = None, article_id: str | None = None) -> list[tuple]:
+        """Per article, ordered by file path: (id, title, source, published_at, url, path, chunk
+        count, id of the article it exactly duplicates or None); optionally only one file's or one id's."""
+        column, value = ("a.path", path) if path is not None else ("a.id", article_id)
+        where = f"WHERE {column} = ?" if value is not None else ""
+        return self.db.execute(
+            "SELECT a.id, a.title, a.source, a.published_at, a.url, a.path, count(c.id), a.duplicate_of"
+            f" FROM articles a LEFT JOIN chunks c ON c.article_id = a.id {where} GROUP BY a.id ORDER BY a.path, a.id",
+            () if value is None else (value,),
+        ).fetchall()
+
+    def paths_with_hash(self, sha256: str) -> list[str]:
+        """Corpus files whose content has this SHA-256."""
+        return [row[0] for row in self.db.execute("SELECT path FROM files WHERE sha256 = ? ORDER BY path", (sha256,))]
+
     def outlets(self) -> list[tuple[str, int]]:
         return list(
             self.db.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer import ABSTENTION_TEXT, Answerer, Token, Turn, short_answer
+from qa.answer import ABSTENTION_TEXT, MIN_ANSWER_CONFIDENCE, Answerer, Token, Turn, answer_confidence, short_answer
 from qa.ingest import ingest_corpus
 from qa.llm import FakeLLM
 from qa.retrieve import Filters, Retriever
@@ -106,3 +106,40 @@ def test_an_answer_found_in_no_retrieved_article_is_withheld(retriever) -> None:
     read = Answerer(retriever, FakeLLM(["Meltwater lakes [1]. The survey found meltwater lakes forming at the glacier's edge [1]."])).ask(
         "What did the survey find at the Zorblax glacier's edge?")
     assert not read.abstained and read.citations[0].supported
+
+
+@pytest.mark.parametrize(
+    ("probs", "confidence"),
+    [
+        ([("Answer", 0.9), (":", 0.99), (" New", 0.5), (" York", 0.99), ("\n", 0.9)], 0.5),
+        ([("**", 0.8), ("Answer", 0.9), (":**", 0.9), (" ", 0.7), ("Meta", 0.3)], 0.3),  # bold label, lone space
+        ([("New", 0.4), (" York", 0.9)], None),  # no label: the answer cannot be located
+        ([("Answer", 0.9), (":", 0.99)], None),  # cut off before the answer
+        ([], None),  # a backend without probabilities
+    ],
+)
+def test_answer_confidence_is_the_first_token_after_the_label(probs, confidence) -> None:
+    assert answer_confidence(probs) == confidence
+
+
+def test_a_name_the_model_is_unsure_of_is_withheld(retriever) -> None:
+    question = "What did the survey find at the Zorblax glacier's edge?"
+    reply = "Answer: Meltwater lakes\nExplanation: The survey found meltwater lakes forming at the glacier's edge [1]."
+    unsure = Answerer(retriever, FakeLLM([reply], prob=MIN_ANSWER_CONFIDENCE - 0.05)).ask(question)
+    assert unsure.abstained and unsure.answer == ABSTENTION_TEXT and not unsure.citations
+    sure = Answerer(retriever, FakeLLM([reply], prob=MIN_ANSWER_CONFIDENCE + 0.05)).ask(question)
+    assert not sure.abstained and sure.short_answer == "Meltwater lakes"
+    unknown = Answerer(retriever, FakeLLM([reply])).ask(question)  # no probabilities: no confidence check
+    assert not unknown.abstained
+
+
+def test_yes_no_answers_are_not_withheld_for_low_confidence(retriever) -> None:
+    reply = "Answer: Yes\nExplanation: The survey found meltwater lakes forming at the glacier's edge [1]."
+    answer = Answerer(retriever, FakeLLM([reply], prob=0.1)).ask("Did the survey find lakes at the Zorblax glacier's edge?")
+    assert not answer.abstained and answer.short_answer == "Yes"
+
+
+def test_a_lone_letter_answer_is_withheld(retriever) -> None:
+    reply = "Answer: A\nExplanation: The survey found meltwater lakes forming at the glacier's edge [1]."
+    answer = Answerer(retriever, FakeLLM([reply], prob=0.99)).ask("Which letter starts what the survey found at the Zorblax glacier?")
+    assert answer.abstained and not answer.citations

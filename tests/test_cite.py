@@ -102,7 +102,11 @@ def test_short_answer_quotes_the_sentence_that_contains_it(passages) -> None:
         ("Sam Altman", False),  # a name the passage never mentions
         ("Altman Bankman", True),  # half of the words is enough for a longer answer
         ("Tokyo", False),
-        ("J", False),  # a lone letter must appear as a word
+        ("J", False),  # a lone letter cannot be traced to any text
+        ("A", False),  # even one that is also a word ("a") in every passage
+        ("T. S.", False),
+        ("3", True),  # a number is a word of the passage
+        ("7", False),
         ("Larger", True),  # taken from the question
         ("Yes", True),  # yes/no are left to the citation checks
         ("", True),

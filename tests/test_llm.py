@@ -38,6 +38,10 @@ def test_real_llama_cpp_streams_deterministically(smollm_path) -> None:
     pieces = list(llm.stream(MESSAGES, max_tokens=12))
     assert len(pieces) > 3 and "".join(pieces).strip()
     assert "".join(llm.stream(MESSAGES, max_tokens=12)) == "".join(pieces)
+    probs: list = []
+    assert "".join(llm.stream(MESSAGES, max_tokens=12, probs=probs)) == "".join(pieces)  # recording changes nothing
+    assert len(probs) >= len(pieces) and all(0.0 < p <= 1.0 for _, p in probs)
+    assert "".join(text for text, _ in probs).startswith("".join(pieces))  # the greedy token is the one emitted
 
 
 def _free_port() -> int:

@@ -27,7 +27,7 @@ class BrokenLLM:
 
     name = "broken"
 
-    def stream(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:  # noqa: ARG002
+    def stream(self, messages: list[Message], max_tokens: int = 256, probs: list | None = None) -> Iterator[str]:  # noqa: ARG002
         yield "The survey "
         raise QAError("The language model stopped: restart the server.")
 
