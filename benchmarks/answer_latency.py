@@ -86,7 +86,8 @@ def main() -> None:
         if len(stamps) >= 8:
             ours.append((len(stamps) - 1) / (stamps[-1] - stamps[0]))
             messages = build_prompt(question, make_passages(question, answer.hits, answerer.passage_chars))
-            prompt_tokens.append(len(timed.llm._load().tokenize(json.dumps(messages).encode())))
+            chatml = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+            prompt_tokens.append(len(timed.llm._load().tokenize(chatml.encode(), add_bos=False, special=True)))
             theirs.append(_llama_own_speed(timed.llm, messages, len(stamps)))
         print(f"{answer.timings['first_token_ms']:7.0f} ms to first token | {question[:70]}", file=sys.stderr)
     first_ms.sort()

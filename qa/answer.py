@@ -46,9 +46,13 @@ class Turn:
 class Answerer:
     """Answers questions from the index with a language model; shared by the CLI, UI and API."""
 
-    def __init__(self, retriever: Retriever, llm: LLM, k: int = 4, passage_chars: int = 400, max_tokens: int = 160) -> None:
+    def __init__(
+        self, retriever: Retriever, llm: LLM, k: int = 4, passage_chars: int = 400, max_tokens: int = 160,
+        min_confidence: float = MIN_ANSWER_CONFIDENCE,
+    ) -> None:
         self.retriever = retriever
         self.llm = llm
+        self.min_confidence = min_confidence
         self.k = k
         self.passage_chars = passage_chars
         self.max_tokens = max_tokens
@@ -99,7 +103,7 @@ class Answerer:
             verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t), standalone)
             text, citations = render(verified, passages)
             short = short_answer(text)
-            if not is_grounded(short, [p.hit.text for p in passages], standalone) or _unsure(short, probs):
+            if not is_grounded(short, [p.hit.text for p in passages], standalone) or _unsure(short, probs, self.min_confidence):
                 # The direct answer is in none of the articles retrieved (the model's memory, not the
                 # corpus), or the model itself was unsure of it.
                 abstained, text, citations = True, ABSTENTION_TEXT, []
@@ -188,11 +192,11 @@ def answer_confidence(probs: Sequence[TokenProb]) -> float | None:
     return None
 
 
-def _unsure(short: str, probs: Sequence[TokenProb]) -> bool:
+def _unsure(short: str, probs: Sequence[TokenProb], threshold: float) -> bool:
     """A name or number answered with low probability: the passages did not settle it. Yes/no
     answers are left out (the model's yes/no probability barely tracks correctness on dev)."""
     confidence = answer_confidence(probs)
-    return confidence is not None and short not in ("Yes", "No") and confidence < MIN_ANSWER_CONFIDENCE
+    return confidence is not None and short not in ("Yes", "No") and confidence < threshold
 
 
 _ANSWER_LABEL = re.compile(r"^\s*(?:\*\*)?answer(?:\*\*)?\s*:\s*(?:\*\*)?\s*$", re.IGNORECASE)

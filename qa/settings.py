@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa.answer import MIN_ANSWER_CONFIDENCE
 from qa.dense import INDEX_TYPES
 from qa.embedding import DEFAULT_EMBED_MODEL
 from qa.errors import ConfigError
@@ -28,6 +29,7 @@ class Settings:
     llm_api_key: str = "not-needed"
     model_cache: Path = Path.home() / ".cache" / "newsroom-qa"
     k: int = 4
+    min_answer_confidence: float = MIN_ANSWER_CONFIDENCE  # withhold a name/number answered less surely (0 = off)
     # Serving (qa serve, app.py)
     host: str = ""  # empty: 127.0.0.1 without keys, 0.0.0.0 with keys
     port: int = 7860
@@ -43,6 +45,8 @@ class Settings:
             raise ConfigError(f"QA_INDEX_TYPE must be one of {', '.join(INDEX_TYPES)}, not {self.index_type!r}")
         if not 50 <= self.chunk_chars <= 1000:
             raise ConfigError(f"QA_CHUNK_CHARS must be between 50 and 1000, not {self.chunk_chars}")
+        if not 0.0 <= self.min_answer_confidence <= 1.0:
+            raise ConfigError(f"QA_MIN_ANSWER_CONFIDENCE must be between 0 and 1, not {self.min_answer_confidence}")
 
 
 # field name -> environment variable
@@ -60,6 +64,7 @@ ENV_VARS = {
     "llm_api_key": "QA_LLM_API_KEY",
     "model_cache": "QA_MODEL_CACHE",
     "k": "QA_TOP_K",
+    "min_answer_confidence": "QA_MIN_ANSWER_CONFIDENCE",
     "host": "QA_HOST",
     "port": "QA_PORT",
     "api_keys": "QA_API_KEYS",

@@ -143,3 +143,18 @@ def test_a_lone_letter_answer_is_withheld(retriever) -> None:
     reply = "Answer: A\nExplanation: The survey found meltwater lakes forming at the glacier's edge [1]."
     answer = Answerer(retriever, FakeLLM([reply], prob=0.99)).ask("Which letter starts what the survey found at the Zorblax glacier?")
     assert answer.abstained and not answer.citations
+
+
+def test_the_confidence_threshold_is_a_setting(retriever, index_dir) -> None:
+    from qa.compose import build_answerer
+    from qa.errors import ConfigError
+    from qa.settings import load_settings
+
+    settings = load_settings({"QA_LLM": "fake", "QA_INDEX": str(index_dir), "QA_MIN_ANSWER_CONFIDENCE": "0"})
+    assert build_answerer(settings, retriever).min_confidence == 0.0
+    assert load_settings({}).min_answer_confidence == MIN_ANSWER_CONFIDENCE
+    with pytest.raises(ConfigError, match="QA_MIN_ANSWER_CONFIDENCE"):
+        load_settings({"QA_MIN_ANSWER_CONFIDENCE": "1.5"})
+    reply = "Answer: Meltwater lakes\nExplanation: The survey found meltwater lakes forming at the glacier's edge [1]."
+    off = Answerer(retriever, FakeLLM([reply], prob=0.01), min_confidence=0.0)
+    assert not off.ask("What did the survey find at the Zorblax glacier's edge?").abstained
