@@ -15,15 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from qa.answer import answer_confidence  # noqa: E402
+from qa.answer import answer_confidence, is_unsure  # noqa: E402
 from qa.compose import build_answerer  # noqa: E402
 from qa.metrics import is_lenient_correct  # noqa: E402
 from qa.questions import load_questions, select_questions  # noqa: E402
@@ -55,7 +55,7 @@ def main() -> None:
     answerable = [q for q in select_questions(questions, None, 300, 1) if q.answerable][: args.answerable]
     unanswerable = [q for q in questions if not q.answerable][: args.unanswerable]
     answerer = build_answerer(load_settings(os.environ))
-    answerer.min_confidence = 0.0  # record everything; the thresholds are applied below
+    answerer.min_confidence = 0.0  # withhold nothing for confidence; the thresholds are applied below
     recording = _Recording(answerer.llm)
     answerer.llm = recording  # type: ignore[assignment]
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -77,29 +77,47 @@ def main() -> None:
             out.flush()
             print(f"{question.id} conf={row['confidence']} {row['short_answer'][:40]!r}", file=sys.stderr)
     rows = [done[q.id] for q in answerable + unanswerable]
-    names = {kind: sorted(r["confidence"] for r in rows if r["answerable"] is (kind == "answerable")
-                          and r["confidence"] is not None and not r["abstained"] and r["short_answer"] not in ("Yes", "No"))
-             for kind in ("answerable", "unanswerable")}
+    in_sample = {q.id for q in select_questions(questions, None, 300, 1)}
+    answered = [r for r in rows if r["confidence"] is not None and not r["abstained"]]
     print(json.dumps({
         "model": recording.name,
         "questions": {"answerable": len(answerable), "unanswerable": len(unanswerable)},
-        # first-token probabilities of the names/numbers answered (what the threshold applies to)
-        "names": {kind: {"n": len(v), "median": round(statistics.median(v), 2) if v else None,
-                         "below_0.4": sum(c < 0.4 for c in v)} for kind, v in names.items()},
-        "thresholds": [_effect(rows, t) for t in THRESHOLDS],
+        # first-token probabilities of what was answered: names/numbers (what the threshold applies
+        # to) and, for comparison, yes/no answers right and wrong
+        "names_to_answerable": _spread(r["confidence"] for r in answered if r["answerable"] and not _yes_no(r)),
+        "names_to_unanswerable": _spread(r["confidence"] for r in answered if not r["answerable"] and not _yes_no(r)),
+        "yes_no_right": _spread(r["confidence"] for r in answered if _yes_no(r) and r["correct"]),
+        "yes_no_wrong": _spread(r["confidence"] for r in answered if _yes_no(r) and not r["correct"]),
+        "thresholds": [_effect(rows, t, in_sample) for t in THRESHOLDS],
     }, indent=2))
 
 
-def _effect(rows: list[dict], threshold: float) -> dict:
+def _yes_no(row: dict) -> bool:
+    return row["short_answer"] in ("Yes", "No")
+
+
+def _spread(values: Iterable[float]) -> dict:
+    ordered = sorted(values)
+    if not ordered:
+        return {"n": 0}
+    quartile = lambda q: round(ordered[int(q * (len(ordered) - 1))], 2)  # noqa: E731
+    return {"n": len(ordered), "p25": quartile(0.25), "median": quartile(0.5), "p75": quartile(0.75),
+            "below_0.4": sum(v < 0.4 for v in ordered)}
+
+
+def _effect(rows: list[dict], threshold: float, in_sample: set[str]) -> dict:
     def withheld(row: dict) -> bool:
-        unsure = row["confidence"] is not None and row["short_answer"] not in ("Yes", "No")
-        return row["abstained"] or (unsure and row["confidence"] < threshold)
+        return row["abstained"] or is_unsure(row["short_answer"], row["confidence"], threshold)
 
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     return {
         "threshold": threshold,
         "unanswerable_abstained": round(sum(map(withheld, unanswerable)) / max(1, len(unanswerable)), 3),
+        "unanswerable_abstained_in_eval_sample": f"{sum(withheld(r) for r in unanswerable if r['id'] in in_sample)}"
+                                                 f" of {sum(r['id'] in in_sample for r in unanswerable)}",
+        "unanswerable_abstained_outside_it": f"{sum(withheld(r) for r in unanswerable if r['id'] not in in_sample)}"
+                                             f" of {sum(r['id'] not in in_sample for r in unanswerable)}",
         "answerable_declined": round(sum(map(withheld, answerable)) / max(1, len(answerable)), 3),
         "accuracy": round(sum(r["correct"] and not withheld(r) for r in answerable) / max(1, len(answerable)), 3),
     }

@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from qa.compose import build_answerer  # noqa: E402
-from qa.llm import LlamaCppLLM  # noqa: E402
+from qa.llm import LlamaCppLLM, count_prompt_tokens  # noqa: E402
 from qa.prompt import build_prompt, make_passages  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
 
@@ -86,8 +86,7 @@ def main() -> None:
         if len(stamps) >= 8:
             ours.append((len(stamps) - 1) / (stamps[-1] - stamps[0]))
             messages = build_prompt(question, make_passages(question, answer.hits, answerer.passage_chars))
-            chatml = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
-            prompt_tokens.append(len(timed.llm._load().tokenize(chatml.encode(), add_bos=False, special=True)))
+            prompt_tokens.append(count_prompt_tokens(timed.llm._load(), messages))
             theirs.append(_llama_own_speed(timed.llm, messages, len(stamps)))
         print(f"{answer.timings['first_token_ms']:7.0f} ms to first token | {question[:70]}", file=sys.stderr)
     first_ms.sort()

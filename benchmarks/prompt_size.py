@@ -7,7 +7,7 @@ examples are the same for every question (llama.cpp keeps them cached), so what 
 per-question part: the numbered passages and the question. For N answerable MultiHop-RAG dev
 questions (seeded sample) this retrieves once, then counts that part's tokens with the default
 model's tokenizer (vocabulary only, no weights loaded) for k = 4, 3, 2 passages of at most 400,
-300, 200 characters. Divide by the model's prompt speed (answer_latency.py) for the first-token time.
+300, 200 characters (the chat template's role markers included). First-token time grows with it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from qa.compose import build_retriever  # noqa: E402
+from qa.llm import count_prompt_tokens  # noqa: E402
 from qa.models import resolve_model  # noqa: E402
 from qa.prompt import build_prompt, make_passages  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
@@ -44,21 +45,17 @@ def main() -> None:
     model = resolve_model(settings.llm_model, settings.model_cache / "models")
     vocab = Llama(str(model), vocab_only=True, verbose=False)
 
-    def tokens(messages: list[dict[str, str]]) -> int:
-        # Qwen's ChatML template (the bundled models'), so role markers are counted too.
-        rendered = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
-        return len(vocab.tokenize(rendered.encode(), add_bos=False, special=True))
-
     questions = [q["query"] for q in json.loads(args.dev.read_text()) if q["question_type"] != "null_query"]
     random.Random(args.seed).shuffle(questions)
     questions = questions[: args.questions]
     hits = {q: retriever.search(q, k=4) for q in questions}
-    fixed = tokens(build_prompt("", [])[:-1])  # instructions and worked examples: cached after the first question
+    # instructions and worked examples: cached after the first question
+    fixed = count_prompt_tokens(vocab, build_prompt("", [])[:-1], add_generation_prompt=False)
     rows = []
     for k in (4, 3, 2):
         for chars in (400, 300, 200):
-            counts = [tokens([*build_prompt(q, make_passages(q, hits[q][:k], chars)),
-                              {"role": "assistant", "content": ""}]) - fixed for q in questions]
+            counts = [count_prompt_tokens(vocab, build_prompt(q, make_passages(q, hits[q][:k], chars))) - fixed
+                      for q in questions]
             rows.append({"k": k, "passage_chars": chars, "new_tokens_median": statistics.median(counts),
                          "new_tokens_p95": sorted(counts)[int(0.95 * (len(counts) - 1))]})
     print(json.dumps({"model": settings.llm_model, "questions": len(questions), "cached_prefix_tokens": fixed,

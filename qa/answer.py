@@ -84,7 +84,7 @@ class Answerer:
         passages = make_passages(standalone, hits, self.passage_chars)
         first_token = None
         labels = _LabelFilter()
-        probs: list[TokenProb] = []
+        probs: list[TokenProb] | None = [] if self.min_confidence > 0 else None  # recorded only for the check
         if passages:
             for piece in self.llm.stream(build_prompt(standalone, passages), self.max_tokens, probs):
                 first_token = first_token or time.perf_counter()
@@ -103,7 +103,8 @@ class Answerer:
             verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t), standalone)
             text, citations = render(verified, passages)
             short = short_answer(text)
-            if not is_grounded(short, [p.hit.text for p in passages], standalone) or _unsure(short, probs, self.min_confidence):
+            unsure = is_unsure(short, answer_confidence(probs or []), self.min_confidence)
+            if unsure or not is_grounded(short, [p.hit.text for p in passages], standalone):
                 # The direct answer is in none of the articles retrieved (the model's memory, not the
                 # corpus), or the model itself was unsure of it.
                 abstained, text, citations = True, ABSTENTION_TEXT, []
@@ -186,20 +187,18 @@ def answer_confidence(probs: Sequence[TokenProb]) -> float | None:
     chooses what to answer; None when the backend reports no probabilities or there is no label."""
     text = ""
     for piece, prob in probs:
-        if piece.strip() and _ANSWER_LABEL.match(text):
+        if piece.strip() and _LabelFilter._ANSWER.fullmatch(text.rstrip()):
             return prob
         text += piece
     return None
 
 
-def _unsure(short: str, probs: Sequence[TokenProb], threshold: float) -> bool:
+def is_unsure(short: str, confidence: float | None, threshold: float) -> bool:
     """A name or number answered with low probability: the passages did not settle it. Yes/no
     answers are left out (the model's yes/no probability barely tracks correctness on dev)."""
-    confidence = answer_confidence(probs)
     return confidence is not None and short not in ("Yes", "No") and confidence < threshold
 
 
-_ANSWER_LABEL = re.compile(r"^\s*(?:\*\*)?answer(?:\*\*)?\s*:\s*(?:\*\*)?\s*$", re.IGNORECASE)
 _PREAMBLE = re.compile(r"^\s*(?:based on|according to|from)\s+(?:the\s+)?(?:information|passages?|articles?)[^,:]*[,:]\s*", re.I)
 
 

@@ -119,8 +119,8 @@ class LlamaCppLLM:
 
 
 class _ProbRecorder:
-    """A llama.cpp logits processor that notes each greedy token and its softmax probability (only
-    the last position's logits are computed, so this costs no prompt time, ~1 ms a token)."""
+    """A llama.cpp logits processor that notes each greedy token and its softmax probability (it sees
+    only the logits llama.cpp computes anyway for the next token, so prompt reading costs the same)."""
 
     def __init__(self, llama, probs: list[TokenProb]) -> None:  # noqa: ANN001
         self.llama, self.probs = llama, probs
@@ -131,6 +131,15 @@ class _ProbRecorder:
             prob = 1.0 / float(np.exp(scores.astype(np.float64) - float(scores[best])).sum())
             self.probs.append((self.llama.detokenize([best]).decode("utf-8", "replace"), prob))
         return scores
+
+
+def count_prompt_tokens(llama, messages: list[Message], add_generation_prompt: bool = True) -> int:  # noqa: ANN001
+    """Tokens llama.cpp reads for `messages`, rendered with the model's own chat template."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llama.metadata["tokenizer.chat_template"]
+    render = Jinja2ChatFormatter(template, eos_token="", bos_token="", add_generation_prompt=add_generation_prompt)
+    return len(llama.tokenize(render(messages=messages).prompt.encode(), add_bos=False, special=True))
 
 
 class OpenAICompatibleLLM:
