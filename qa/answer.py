@@ -5,15 +5,18 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
-from qa.cite import is_grounded, parse_claims, render, strip_markers, verify_claims
+from qa.cite import Verified, is_grounded, parse_claims, render, strip_markers, verify_claims
 from qa.embedding import Embedder
 from qa.llm import LLM, Message, TokenProb
 from qa.metrics import is_abstention
 from qa.outlets import missing_outlets
-from qa.prompt import build_prompt, make_passages
+from qa.prompt import Passage, build_prompt, make_passages
+from qa.query import find_outlets, outlet_aliases
 from qa.retrieve import Filters, Retriever
+from qa.shapes import FACT, SHAPES, Shape, classify_question
 from qa.types import Answer
 
 # Below this probability for the first token of a name or number, the answer is withheld: tuned on
@@ -44,7 +47,10 @@ class Turn:
 
 
 class Answerer:
-    """Answers questions from the index with a language model; shared by the CLI, UI and API."""
+    """Answers questions from the index with a language model; shared by the CLI, UI and API.
+
+    `k`, `passage_chars` and `max_tokens` set the fact shape's budget (the MultiHop-RAG-tuned
+    default); explanations, summaries, timelines and comparisons use their own (`qa.shapes`)."""
 
     def __init__(
         self, retriever: Retriever, llm: LLM, k: int = 4, passage_chars: int = 400, max_tokens: int = 160,
@@ -54,8 +60,7 @@ class Answerer:
         self.llm = llm
         self.min_confidence = min_confidence
         self.k = k
-        self.passage_chars = passage_chars
-        self.max_tokens = max_tokens
+        self.shapes = {**SHAPES, "fact": replace(FACT, k=k, passage_chars=passage_chars, max_tokens=max_tokens)}
 
     def warm_up(self) -> None:
         """Load the embedding model, the index and the language model now rather than on first use."""
@@ -68,25 +73,38 @@ class Answerer:
     def embedder(self) -> Embedder:
         return self.retriever.embedder
 
+    def shape_of(self, question: str) -> Shape:
+        """The answer shape for a (standalone) question."""
+        return self.shapes[classify_question(question, self.retriever.outlets()).name]
+
     def stream(
         self,
         question: str,
         history: Sequence[Turn] = (),
         k: int | None = None,
         filters: Filters | None = None,
+        now: date | None = None,
+        shape: str | None = None,
     ) -> Iterator[Token | Answer]:
-        """Yield the answer's tokens as they come, then the verified `Answer`."""
+        """Yield the answer's tokens as they come, then the verified `Answer`. `k` overrides the
+        shape's number of passages, `now` anchors relative dates, `shape` forces a shape."""
         started = time.perf_counter()
         standalone = self.rewrite(question, history)
+        form = self.shapes[shape] if shape else self.shape_of(standalone)
         missing = missing_outlets(standalone, self.retriever.outlets())
-        hits = [] if missing else self.retriever.search(standalone, k=k or self.k, filters=filters)
+        hits = [] if missing else self.retriever.search(
+            standalone, k=k or form.k, filters=filters, now=now, max_per_article=form.per_article
+        )
         retrieved = time.perf_counter()
-        passages = make_passages(standalone, hits, self.passage_chars)
+        if form.by_date:
+            hits = sorted(hits, key=lambda h: h.published_at or "9999")
+        passages = make_passages(standalone, hits, form.passage_chars)
         first_token = None
         labels = _LabelFilter()
-        probs: list[TokenProb] | None = [] if self.min_confidence > 0 else None  # recorded only for the check
+        gated = form.short_answer and self.min_confidence > 0
+        probs: list[TokenProb] | None = [] if gated else None  # recorded only for the check
         if passages:
-            for piece in self.llm.stream(build_prompt(standalone, passages), self.max_tokens, probs):
+            for piece in self.llm.stream(build_prompt(standalone, passages, form.name), form.max_tokens, probs):
                 first_token = first_token or time.perf_counter()
                 shown = labels.feed(piece)
                 if shown:
@@ -95,19 +113,25 @@ class Answerer:
                 yield Token(rest)
         reply = labels.text()
         abstained = not passages or is_abstention(strip_markers(reply)) or not strip_markers(reply)
+        claims, short = [], ""
         if missing:
             text, citations = f"Insufficient information: the corpus has no articles from {' or '.join(missing)}.", []
         elif abstained:
             text, citations = ABSTENTION_TEXT, []
         else:
             verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t), standalone)
-            text, citations = render(verified, passages)
-            short = short_answer(text)
-            unsure = is_unsure(short, answer_confidence(probs or []), self.min_confidence)
-            if unsure or not is_grounded(short, [p.hit.text for p in passages], standalone):
-                # The direct answer is in none of the articles retrieved (the model's memory, not the
-                # corpus), or the model itself was unsure of it.
-                abstained, text, citations = True, ABSTENTION_TEXT, []
+            if form.name == "compare":
+                verified = outlet_checked(verified, passages, self.retriever.outlets())
+            if not form.short_answer:
+                # A longer answer states only what its quotes back: an unsupported sentence (the
+                # model's own commentary, or a fact no passage holds) is left out, not flagged.
+                verified = [v for v in verified if v.supported]
+            if form.by_date:
+                verified = dated(verified, passages)
+            text, citations, claims = render(verified, passages)
+            short = short_answer(text) if form.short_answer else ""
+            if self._withhold(form, short, verified, probs, [p.hit.text for p in passages], standalone):
+                abstained, text, citations, claims, short = True, ABSTENTION_TEXT, [], [], ""
         finished = time.perf_counter()
         yield Answer(
             question=standalone,
@@ -121,12 +145,31 @@ class Answerer:
                 "total_ms": round((finished - started) * 1000, 1),
             },
             hits=hits,
-            short_answer="" if abstained else short_answer(text),
+            short_answer=short,
+            claims=claims,
+            shape=form.name,
         )
 
-    def ask(self, question: str, history: Sequence[Turn] = (), k: int | None = None, filters: Filters | None = None) -> Answer:
+    def _withhold(
+        self, form: Shape, short: str, verified: list[Verified], probs: list[TokenProb] | None,
+        sources: list[str], question: str,
+    ) -> bool:
+        """Withhold an answer the evidence does not back. A name or number must come from the
+        retrieved text and be one the model was sure of (the passages settled it); any other answer
+        (a phrase, an explanation, a summary) needs at least one claim its quotes support."""
+        if form.short_answer and is_name_or_number(short):
+            unsure = is_unsure(short, answer_confidence(probs or []), self.min_confidence)
+            return unsure or not is_grounded(short, sources, question)
+        if form.short_answer and short in ("Yes", "No"):
+            return False  # yes/no carry their evidence in the explanation; unchanged since release 1
+        return not any(v.supported and v.supports for v in verified if len(v.claim.text.split()) >= 3)
+
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), k: int | None = None, filters: Filters | None = None,
+        now: date | None = None, shape: str | None = None,
+    ) -> Answer:
         """The verified answer, without streaming."""
-        for event in self.stream(question, history, k, filters):
+        for event in self.stream(question, history, k, filters, now, shape):
             if isinstance(event, Answer):
                 return event
         raise AssertionError("stream ended without an answer")
@@ -191,6 +234,49 @@ def answer_confidence(probs: Sequence[TokenProb]) -> float | None:
             return prob
         text += piece
     return None
+
+
+def is_name_or_number(short: str) -> bool:
+    """A direct answer that names something or counts: digits, one capitalised word, or a phrase
+    whose later words are mostly capitalised ("Sam Altman", "The Federal Reserve"). "Cease
+    hostilities" is a phrase: a paraphrase of it is as good, so it is checked by its citations."""
+    words = re.findall(r"[A-Za-z0-9][\w'’.-]*", short)
+    if not words or short in ("Yes", "No"):
+        return False
+    if any(ch.isdigit() for ch in short):
+        return True
+    if len(words) == 1:
+        return words[0][0].isupper()
+    later = words[1:]
+    return sum(w[0].isupper() for w in later) * 2 >= len(later)
+
+
+def outlet_checked(verified: list[Verified], passages: list[Passage], outlets: list[str]) -> list[Verified]:
+    """In a comparison, a claim labelled with an outlet ("Fortune: …") must be backed by that
+    outlet's own article; otherwise it is not supported, whatever other articles say."""
+    by_n = {p.n: p for p in passages}
+    aliases = outlet_aliases(outlets)
+    checked = []
+    for item in verified:
+        named = set(find_outlets(item.claim.label, aliases)) if item.claim.label else set()
+        sources = {by_n[s.n].hit.source for s in item.supports if s.n in by_n}
+        if named and not named & sources:
+            item = replace(item, supported=False)
+        checked.append(item)
+    return checked
+
+
+def dated(verified: list[Verified], passages: list[Passage]) -> list[Verified]:
+    """A timeline's claims labelled with the date of the article that supports them (not the date
+    the model wrote) and put in date order; undated claims keep their place at the end."""
+    by_n = {p.n: p for p in passages}
+    labelled = []
+    for item in verified:
+        day = by_n[item.n].hit.published_at[:10] if item.n in by_n else ""
+        claim = replace(item.claim, label=day or item.claim.label, bullet=True, newline=True)
+        labelled.append(replace(item, claim=claim))
+    ordered = sorted(labelled, key=lambda v: v.claim.label if re.fullmatch(r"\d{4}-\d\d-\d\d", v.claim.label) else "9999")
+    return [replace(v, claim=replace(v.claim, newline=i > 0)) for i, v in enumerate(ordered)]
 
 
 def is_unsure(short: str, confidence: float | None, threshold: float) -> bool:

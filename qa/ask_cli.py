@@ -23,7 +23,10 @@ def add_ask_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _answer_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--k", type=int, help="passages given to the model (env QA_TOP_K, default 5)")
+    parser.add_argument("--k", type=int, help="passages given to the model (default: fact questions QA_TOP_K or 4, "
+                        "explanations 5, summaries/timelines/comparisons 6)")
+    parser.add_argument("--shape", choices=["fact", "explain", "summary", "timeline", "compare"],
+                        help="answer shape (default: chosen from the question's wording)")
     parser.add_argument("--source", action="append", default=[], help="only this outlet (repeatable)")
     parser.add_argument("--since", type=_day, help="only articles published on or after YYYY-MM-DD")
     parser.add_argument("--until", type=_day, help="only articles published on or before YYYY-MM-DD")
@@ -57,16 +60,24 @@ def _filters(args: argparse.Namespace):  # noqa: ANN202
 
 
 def print_citations(answer) -> None:  # noqa: ANN001
+    """Sources once each, then every claim with the sentences that support it."""
     for c in answer.citations:
-        mark = "" if c.supported else "  (unsupported)"
-        print(f"  [{c.n}] {c.title} — {c.source} {c.published_at[:10]}{mark}\n      {c.url}\n      “{c.quote}”")
+        print(f"  [{c.n}] {c.title} — {c.source} {c.published_at[:10]}\n      {c.url}")
+    quoted = [claim for claim in answer.claims if claim.quotes]
+    if quoted:
+        print("\n  Evidence:")
+    for claim in quoted:
+        mark = "" if claim.supported else "  (not verified)"
+        print(f"  • {claim.text}{mark}")
+        for q in claim.quotes:
+            print(f"      [{q.n}] “{q.quote}”")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from qa.answer import Token
 
     answerer = _answerer(args)
-    for event in answerer.stream(args.question, filters=_filters(args)):
+    for event in answerer.stream(args.question, filters=_filters(args), k=args.k, shape=args.shape):
         if isinstance(event, Token):
             if not args.json:
                 print(event.text, end="", flush=True)
@@ -96,7 +107,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             return 0
         try:
             print("bot> ", end="", flush=True)
-            for event in answerer.stream(question, history, filters=_filters(args)):
+            for event in answerer.stream(question, history, k=args.k, filters=_filters(args), shape=args.shape):
                 if isinstance(event, Token):
                     print(event.text, end="", flush=True)
                 else:

@@ -28,7 +28,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,18 +39,22 @@ from qa.metrics import (
     exact_match,
     hits_at_k,
     is_lenient_correct,
+    key_fact_recall,
     mean,
     normalize_fact,
     percentile,
     recall_articles_at_k,
+    quotes_cover,
     reciprocal_rank_at_k,
     token_f1,
 )
+from qa.cite import strip_markers
+from qa.prompt import content_words
 from qa.questions import Question, fingerprint_questions
 from qa.report import read_metrics, write_reports
 from qa.types import Answer, Citation, Hit
 
-Answerer = Callable[[str], Answer]
+Answerer = Callable[..., Answer]  # (question, history=..., now=...) -> Answer
 RESULTS_FILE = "results.jsonl"
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.json"
@@ -61,7 +65,9 @@ METRIC_NAMES = {
     "answers": ANSWER_METRICS,
     "abstention": ("unanswerable_abstained", "answerable_abstained"),
     "citations": ("precision", "recall"),
+    "coverage": ("key_fact_recall", "claim_support"),
 }
+MIN_CLAIM_WORDS = 3  # "27." or "Yes." is a direct answer, judged by accuracy, not a claim to quote
 MIN_K = 10  # the benchmark's metrics look at the top 10 chunks
 
 
@@ -123,7 +129,16 @@ def evaluate_question(question: Question, retriever: Searcher, answerer: Answere
     started = time.perf_counter()
     hits = retriever.search(question.question, k=k)
     retrieve_ms = (time.perf_counter() - started) * 1000
-    answer = answerer(question.question) if answerer is not None else None
+    answer = None
+    if answerer is not None:
+        context: dict[str, Any] = {}
+        if question.history:
+            from qa.answer import Turn
+
+            context["history"] = [Turn(t["question"], t["answer"]) for t in question.history]
+        if question.now:
+            context["now"] = date.fromisoformat(question.now)
+        answer = answerer(question.question, **context)
     return score_question(question, hits, answer, retrieve_ms)
 
 
@@ -146,6 +161,7 @@ def score_question(question: Question, hits: list[Hit], answer: Answer | None, r
         "answer": None,
         "correct": None,
         "citation_counts": None,
+        "coverage": None,
     }
     if answer is None:
         return record
@@ -157,13 +173,20 @@ def score_question(question: Question, hits: list[Hit], answer: Answer | None, r
         "model": answer.model,
         "timings": answer.timings,
         "used_chunk_ids": [h.chunk_id for h in answer.hits],
+        "shape": answer.shape,
         "citations": [
             {"n": c.n, "article_id": c.article_id, "url": c.url, "title": c.title, "quote": c.quote,
              "supported": c.supported, "chunk_id": c.chunk_id,
              "correct": is_citation_correct(c, question) if gold else None}
             for c in answer.citations
         ],
+        "claims": [
+            {"text": c.text, "cited": list(c.cited), "supported": c.supported, "quotes": [q.quote for q in c.quotes],
+             "judged_supported": quotes_cover(c.text, [q.quote for q in c.quotes])}
+            for c in answer.claims
+        ],
     }
+    record["coverage"] = coverage_scores(question, answer, record["answer"]["claims"])
     if question.answerable and question.answers:
         predicted = answer.short_answer.strip() or answer.answer
         record["correct"] = {
@@ -180,6 +203,21 @@ def score_question(question: Question, hits: list[Hit], answer: Answer | None, r
             "gold_articles_cited": len(cited),
         }
     return record
+
+
+def coverage_scores(question: Question, answer: Answer, claims: list[dict[str, Any]]) -> dict[str, Any]:
+    """Key facts stated (questions that list them) and claims whose own quotes support them."""
+    judged = [c["judged_supported"] for c in claims if len(content_words(c["text"])) >= MIN_CLAIM_WORDS]
+    recall = None
+    if question.answerable and question.key_facts:
+        recall = 0.0 if answer.abstained else key_fact_recall(strip_markers(answer.answer), question.key_facts)
+    return {
+        "key_fact_recall": recall,
+        "claim_support": _share(judged) if not answer.abstained else None,
+        "claims": len(judged),
+        "claims_supported": sum(judged),
+        "articles_cited": len({c.article_id for c in answer.citations}),
+    }
 
 
 def retrieval_scores(question: Question, hits: list[Hit]) -> dict[str, float | None] | None:
@@ -234,6 +272,26 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         metrics["abstention"] = {
             "unanswerable_abstained": _share([r["answer"]["abstained"] for r in answered if not r["answerable"]]),
             "answerable_abstained": _share([r["answer"]["abstained"] for r in answered if r["answerable"]]),
+        }
+        coverage = [r for r in answered if r.get("coverage")]
+        recall = _means_by_type([r for r in coverage if r["coverage"]["key_fact_recall"] is not None], "coverage", ("key_fact_recall",))
+        metrics["coverage"] = {
+            "key_fact_recall": recall["key_fact_recall"],
+            # pooled over every claim of every answer (a long answer weighs more)
+            "claim_support": _ratio(sum(r["coverage"]["claims_supported"] for r in coverage),
+                                    sum(r["coverage"]["claims"] for r in coverage)),
+            "by_type": {
+                t: {"key_fact_recall": row["key_fact_recall"], "claim_support": _ratio(
+                    sum(r["coverage"]["claims_supported"] for r in coverage if r["type"] == t),
+                    sum(r["coverage"]["claims"] for r in coverage if r["type"] == t))}
+                for t, row in recall["by_type"].items()
+            },
+        } if coverage else None
+        metrics["latency_by_type_ms"] = {
+            t: {"first_token_p50": _p50_p95([r["answer"]["timings"].get("first_token_ms") for r in answered if r["type"] == t])["p50"],
+                "total_p50": _p50_p95([r["answer"]["timings"].get("total_ms") for r in answered if r["type"] == t])["p50"],
+                "n": sum(1 for r in answered if r["type"] == t)}
+            for t in sorted({r["type"] for r in answered})
         }
         counts = [r["citation_counts"] for r in answered if r["citation_counts"] is not None]
         metrics["citations"] = {

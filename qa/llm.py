@@ -65,7 +65,7 @@ def _extractive_reply(prompt: str) -> str:
     question = prompt.rsplit("Question:", 1)[-1]
     wanted = set(_WORD.findall(question.lower())) - _STOP
     best, best_n, best_overlap = "", 0, 0
-    for match in re.finditer(r"^\[(\d+)\][^\n]*\n(.+?)(?=\n\[\d+\]|\nQuestion:|\Z)", prompt, re.S | re.M):
+    for match in re.finditer(r'^<passage n="(\d+)"[^\n]*>\n(.+?)\n</passage>', prompt, re.S | re.M):
         for sentence in re.split(r"(?<=[.!?])\s+", match.group(2).strip()):
             overlap = len(wanted & set(_WORD.findall(sentence.lower())))
             if overlap > best_overlap:

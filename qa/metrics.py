@@ -209,3 +209,31 @@ def _normalized_facts(facts: list[str]) -> list[str]:
 def _check_k(k: int) -> None:
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
+
+
+def key_fact_recall(answer: str, key_facts: list[list[str]]) -> float:
+    """Share of the key facts an answer states: a fact counts when, for one of its phrasings, every
+    content word (lower case, stop words dropped, a plural "s" ignored) occurs in the answer."""
+    from qa.prompt import content_words
+
+    if not key_facts:
+        raise ValueError("key_fact_recall needs at least one key fact")
+    said = content_words(answer)
+    found = sum(any(content_words(p) and content_words(p) <= said for p in phrasings) for phrasings in key_facts)
+    return found / len(key_facts)
+
+
+def quotes_cover(claim: str, quotes: list[str], share: float = 0.6) -> bool:
+    """The evaluator's support judge, recomputed from the quotes an answer returns (not from its
+    `supported` flag): together they hold at least `share` of the claim's content words (stemmed;
+    names and numbers included) and half of the words that say something of those names. Stricter
+    than the answerer, which also accepts paraphrases by embedding similarity."""
+    from qa.cite import terms
+
+    wanted, told = terms(claim)
+    if not wanted or not quotes:
+        return False
+    have = terms(" ".join(quotes))[0]
+    if told and len(told & have) * 2 < len(told):
+        return False
+    return len(wanted & have) / len(wanted) >= share

@@ -146,7 +146,8 @@ def _model(llm_name: str) -> dict:
 
 def _extras(answer: Answer) -> dict:
     payload = answer_payload(answer)
-    return {"citations": payload["citations"], "abstained": answer.abstained, "timings": answer.timings}
+    return {"citations": payload["citations"], "claims": payload["claims"], "abstained": answer.abstained,
+            "timings": answer.timings, "shape": answer.shape}
 
 
 def _usage(prompt: str, completion: str) -> dict:

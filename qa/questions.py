@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from datetime import date
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ class Question:
     """One evaluation question with its gold answers, gold evidence sentences and gold articles.
 
     `gold_articles` holds article ids or URLs; `answerable` is False when the corpus holds no answer.
+    `key_facts` lists what a good answer must contain, each fact as alternative phrasings;
+    `history` holds earlier turns (`{"question", "answer"}`) of a follow-up; `now` (YYYY-MM-DD) is
+    when the question was asked, for relative dates.
     """
 
     id: str
@@ -35,6 +39,9 @@ class Question:
     gold_articles: list[str]
     answerable: bool
     question_type: str
+    key_facts: list[list[str]] = field(default_factory=list)
+    history: list[dict[str, str]] = field(default_factory=list)
+    now: str = ""
 
 
 def load_questions(path: Path, format: str = "auto") -> list[Question]:  # noqa: A002 - the CLI's word
@@ -74,7 +81,8 @@ def detect_format(path: Path, text: str) -> str:
 
 def read_jsonl(text: str, source: Path | str = "<questions>") -> list[Question]:
     """Questions from JSON lines `{"id", "question", "answers", "evidence"?, "gold_articles"?,
-    "answerable"?, "type"?}`; blank lines are allowed, every malformed line is reported."""
+    "answerable"?, "type"?, "key_facts"?, "history"?, "now"?}`; blank lines are allowed, every
+    malformed line is reported."""
     questions: list[Question] = []
     problems: list[str] = []
     first_line_of: dict[str, int] = {}
@@ -152,6 +160,20 @@ def _from_record(record: Any, number: int) -> Question:
     answerable = record.get("answerable", question_type != NULL_QUERY)
     if not isinstance(answerable, bool):
         raise ValueError('"answerable" must be true or false')
+    key_facts = record.get("key_facts", [])
+    if not isinstance(key_facts, list):
+        raise ValueError('"key_facts" must be a list of lists of phrasings')
+    history = record.get("history", [])
+    if not isinstance(history, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("question"), str) and isinstance(t.get("answer"), str) for t in history
+    ):
+        raise ValueError('"history" must be a list of {"question": ..., "answer": ...} objects')
+    now = record.get("now", "")
+    if now:
+        try:
+            date.fromisoformat(now)
+        except (TypeError, ValueError):
+            raise ValueError('"now" must be a date like 2023-11-24') from None
     return Question(
         id=str(question_id),
         question=question.strip(),
@@ -160,6 +182,9 @@ def _from_record(record: Any, number: int) -> Question:
         gold_articles=_strings(record.get("gold_articles", []), "gold_articles"),
         answerable=answerable,
         question_type=question_type,
+        key_facts=[_strings(fact, "key_facts[*]") for fact in key_facts],
+        history=[{"question": t["question"], "answer": t["answer"]} for t in history],
+        now=now,
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from qa.errors import QAError
 
-_SECTIONS = ("retrieval", "answers", "abstention", "citations")  # shown in this order; a None section is skipped
+_SECTIONS = ("retrieval", "answers", "abstention", "citations", "coverage")  # shown in this order; a None section is skipped
 _BY_TYPE_PLOTTED = (("retrieval", "hits@10"), ("retrieval", "mrr@10"), ("retrieval", "recall@10"), ("answers", "accuracy"))
 _CSS = (
     "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}"
@@ -114,6 +114,12 @@ def _metric_tables(metrics: dict[str, Any], other: dict[str, Any] | None, by_typ
         "Latency (ms)", ["stage", "p50", "p95", "n"],
         [[stage, _fmt(v["p50"], 1), _fmt(v["p95"], 1), str(v["n"])] for stage, v in latency.items()],
     ))
+    by_type = metrics.get("latency_by_type_ms")
+    if by_type:
+        tables.append(Table(
+            "Latency by question type (ms)", ["type", "first token p50", "total p50", "n"],
+            [[t, _fmt(v["first_token_p50"], 1), _fmt(v["total_p50"], 1), str(v["n"])] for t, v in by_type.items()],
+        ))
     if other is not None:
         tables.append(_comparison_table(metrics, other, by_type_changes))
     return tables

@@ -145,17 +145,21 @@ class Retriever:
     def outlets(self) -> list[str]:
         return [s for s in self._open().sources if s]
 
-    def plan(self, question: str) -> QueryPlan:
-        """Outlets and dates the question mentions; relative dates count back from `today`
-        (by default the newest article's date, so "last week" means the corpus's last week)."""
+    def plan(self, question: str, now: date | None = None) -> QueryPlan:
+        """Outlets and dates the question mentions; relative dates count back from `now`, else
+        `today` (by default the newest article's date, so "last week" means the corpus's last week)."""
         table = self._open()
-        today = self._today() if self._today else (table.newest or date.today())
+        today = now or (self._today() if self._today else (table.newest or date.today()))
         return plan_query(question, table.sources, today)
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """The `k` best chunks for `query`."""
+    def search(
+        self, query: str, k: int = 10, filters: Filters | None = None, now: date | None = None,
+        max_per_article: int | None = None,
+    ) -> list[Hit]:
+        """The `k` best chunks for `query`; `now` anchors relative dates ("last week"),
+        `max_per_article` overrides the configured cap (answers that need breadth use fewer)."""
         table = self._open()
-        plan = self.plan(query)
+        plan = self.plan(query, now)
         cfg = self.config
         allowed = self._filter_mask(table, filters)
         vector = self.embedder.embed([query])[0]
@@ -175,7 +179,7 @@ class Retriever:
             fused[on_date] *= 1.0 + cfg.date_boost
         if cfg.sentence_weight:
             self._sentence_rerank(table, plan.core or query, fused)
-        return self._select(table, fused, k, plan.sources)
+        return self._select(table, fused, k, plan.sources, max_per_article or self.config.max_per_article)
 
     def _sentence_rerank(self, table: _Table, query: str, fused: np.ndarray) -> None:
         """Reward candidates holding one sentence that matches many rare query words: evidence
@@ -232,7 +236,9 @@ class Retriever:
         for rank, position in enumerate(p for p in top if scores[p] > 0):
             fused[position] += weight * cfg.keyword_weight / (cfg.rrf_k + rank + 1)
 
-    def _select(self, table: _Table, fused: np.ndarray, k: int, sources: tuple[str, ...] = ()) -> list[Hit]:
+    def _select(
+        self, table: _Table, fused: np.ndarray, k: int, sources: tuple[str, ...] = (), max_per_article: int = 3
+    ) -> list[Hit]:
         """Best first; one article per near-duplicate story, at most `max_per_article` chunks each,
         and `source_quota` places kept for each named outlet that has matching passages."""
         order = [int(p) for p in np.argsort(-fused, kind="stable") if fused[p] > 0]
@@ -244,7 +250,7 @@ class Retriever:
             article, story = int(table.article[position]), int(table.story[position])
             if position in chosen or story_owner.get(story, article) != article:
                 return False
-            if per_article.get(article, 0) >= self.config.max_per_article:
+            if per_article.get(article, 0) >= max_per_article:
                 return False
             story_owner[story] = article
             per_article[article] = per_article.get(article, 0) + 1

@@ -73,9 +73,37 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """An exact sentence of an article that supports a claim: `article.body[start:end] == quote`."""
+
+    n: int
+    article_id: str
+    quote: str
+    start: int
+    end: int
+    score: float
+    chunk_id: int = -1
+
+
+@dataclass(frozen=True)
+class CitedClaim:
+    """One sentence of an answer with the passages it cites and the sentences that support it.
+    `label` is its lead when the answer is a list ("2023-11-17", "TechCrunch")."""
+
+    text: str
+    cited: tuple[int, ...]
+    quotes: tuple[Quote, ...]
+    supported: bool
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class Answer:
     """What the product returns for a question. `short_answer` is the direct answer alone
-    ("Yes", "27", a name); `answer` is the full text with [n] citation markers."""
+    ("Yes", "27", a name; empty for shapes without one); `answer` is the full text with [n]
+    citation markers; `citations` lists each cited passage once (its best quote), `claims` every
+    answer sentence with its own quotes; `shape` is how the question was answered (fact, explain,
+    summary, timeline, compare)."""
 
     question: str
     answer: str
@@ -85,3 +113,5 @@ class Answer:
     timings: dict[str, float]
     hits: list[Hit] = field(default_factory=list)
     short_answer: str = ""
+    claims: list[CitedClaim] = field(default_factory=list)
+    shape: str = "fact"

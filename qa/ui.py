@@ -20,7 +20,7 @@ from qa.answer import Answerer, Token, Turn
 from qa.errors import QAError
 from qa.loaders import SUPPORTED_SUFFIXES
 from qa.retrieve import Filters
-from qa.types import Answer, Article, Citation
+from qa.types import Answer, Article, Citation, CitedClaim
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ _ABSTAINED_STYLE = (
 _ERROR_STYLE = _ABSTAINED_STYLE.replace("#d97706", "#dc2626").replace("217,119,6", "220,38,38")
 _SOURCE_STYLE = "border-top:1px solid var(--border-color-primary,#ddd);padding:6px 0"
 _QUOTE_STYLE = "margin:4px 0 0 0;padding-left:10px;border-left:3px solid var(--border-color-primary,#ccc);font-size:0.92em"
-_MARKER = re.compile(r"\[(\d+)\]")
+_MARKER = re.compile(r"\[(\d+(?:, \d+)*)\]")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SOURCES_TAG = '<details class="qa-sources" open>'
 
@@ -49,10 +49,14 @@ def link_markers(escaped: str, cited: Iterable[int], turn: int) -> str:
     wanted = set(cited)
 
     def link(match: re.Match[str]) -> str:
-        n = int(match.group(1))
-        if n not in wanted:
+        numbers = [int(n) for n in match.group(1).split(", ")]
+        if not any(n in wanted for n in numbers):
             return match.group(0)
-        return f'<sup><a class="qa-cite" href="#{source_id(turn, n)}" title="Source {n}">&#91;{n}&#93;</a></sup>'
+        return "".join(
+            f'<sup><a class="qa-cite" href="#{source_id(turn, n)}" title="Source {n}">&#91;{n}&#93;</a></sup>'
+            if n in wanted else f"&#91;{n}&#93;"
+            for n in numbers
+        )
 
     return _MARKER.sub(link, escaped)
 
@@ -80,21 +84,41 @@ def render_error(message: str) -> str:
 
 
 def render_sources(answer: Answer, turn: int = 1) -> str:
-    """Sources under an answer as HTML; article text is escaped so markup in it never runs."""
+    """Sources under an answer as HTML — every sentence that supports a claim highlighted in its
+    passage — then each claim with its own quotes; article text is escaped so markup never runs."""
     if answer.abstained or not answer.citations:
         return ""
     items = "".join(_render_citation(c, answer, turn) for c in answer.citations)
-    return f"{_SOURCES_TAG}<summary>Sources</summary>{items}</details>"
+    evidence = "".join(_render_claim(claim, turn) for claim in answer.claims if claim.quotes)
+    if evidence:
+        evidence = f'<details class="qa-evidence"><summary>Evidence for each sentence</summary><ol>{evidence}</ol></details>'
+    return f"{_SOURCES_TAG}<summary>Sources</summary>{items}{evidence}</details>"
+
+
+def _render_claim(claim: CitedClaim, turn: int) -> str:
+    flag = "" if claim.supported else ' <span class="qa-unsupported">(not verified)</span>'
+    quotes = " ".join(
+        f'<a class="qa-cite" href="#{source_id(turn, q.n)}">&#91;{q.n}&#93;</a> “{_flat(html.escape(q.quote))}”'
+        for q in claim.quotes
+    )
+    return f"<li>{_flat(html.escape(claim.text))}{flag}<br>{quotes}</li>"
 
 
 def _render_citation(citation: Citation, answer: Answer, turn: int) -> str:
     hit = next((h for h in answer.hits if h.chunk_id == citation.chunk_id), None)
-    passage = hit.text if hit else citation.quote
-    offset = citation.start - hit.start if hit else 0
-    end = offset + len(citation.quote)
-    start, stop = max(0, offset - 300), end + 300
-    before, quote, after = (_flat(html.escape(t)) for t in (passage[start:offset], citation.quote, passage[end:stop]))
-    before, after = ("…" if start > 0 else "") + before, after + ("…" if stop < len(passage) else "")
+    spans = sorted({(q.start, q.end) for claim in answer.claims for q in claim.quotes if q.n == citation.n})
+    spans = spans or [(citation.start, citation.end)]
+    passage, base = (hit.text, hit.start) if hit else (citation.quote, citation.start)
+    spans = [(s - base, e - base) for s, e in spans if 0 <= s - base and e - base <= len(passage)] or [(0, len(passage))]
+    start, stop = max(0, spans[0][0] - 300), min(len(passage), spans[-1][1] + 300)
+    parts, cursor = [], start
+    for low, high in spans:
+        if low < cursor:
+            continue
+        parts.append(_flat(html.escape(passage[cursor:low])) + f"<mark>{_flat(html.escape(passage[low:high]))}</mark>")
+        cursor = high
+    parts.append(_flat(html.escape(passage[cursor:stop])))
+    body = ("…" if start > 0 else "") + "".join(parts) + ("…" if stop < len(passage) else "")
     title = html.escape(citation.title or "(untitled)")
     link = title
     if citation.url.startswith(("http://", "https://")):  # never javascript: or data: links
@@ -104,7 +128,7 @@ def _render_citation(citation: Citation, answer: Answer, turn: int) -> str:
     return (
         f'<div class="qa-source" id="{source_id(turn, citation.n)}" style="{_SOURCE_STYLE}">'
         f"<b>[{citation.n}]</b> {link} — {meta}{flag}"
-        f'<blockquote style="{_QUOTE_STYLE}">{before}<mark>{quote}</mark>{after}</blockquote></div>'
+        f'<blockquote style="{_QUOTE_STYLE}">{body}</blockquote></div>'
     )
 
 
@@ -246,7 +270,7 @@ def build_ui(answerer: Answerer, examples: list[str] | None = None, library=None
                               info="Only these outlets (all when empty).")
         since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD", render=False)
         until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", render=False)
-        k = gr.Slider(1, MAX_K, value=min(max(answerer.k, 1), MAX_K), step=1, label="Passages (top-k)", render=False)
+        k = gr.Slider(0, MAX_K, value=0, step=1, label="Passages (top-k; 0 = by question shape)", render=False)
         chat = gr.ChatInterface(
             _chat_fn(answerer), chatbot=_chatbot(560), additional_inputs=[outlets, since, until, k],
             additional_inputs_accordion=gr.Accordion("Filters", open=False, render=False),

@@ -31,7 +31,8 @@ def test_answer_streams_tokens_then_a_verified_answer(retriever) -> None:
     assert body[citation.start : citation.end] == citation.quote
     assert set(answer.timings) == {"retrieve_ms", "first_token_ms", "total_ms"}
     prompt = llm.prompts[0][-1]["content"]
-    assert "[1] Azerbaijan Pounds Karabakh" in prompt and prompt.endswith("Question: How many people had been killed in Karabakh?")
+    assert '<passage n="1" source="Reuters" date="2023-09-20" title="Azerbaijan Pounds Karabakh' in prompt
+    assert prompt.endswith("Question: How many people had been killed in Karabakh?")
 
 
 def test_model_that_says_it_cannot_answer_gives_a_plain_abstention(retriever) -> None:
@@ -123,12 +124,12 @@ def test_answer_confidence_is_the_first_token_after_the_label(probs, confidence)
 
 
 def test_a_name_the_model_is_unsure_of_is_withheld(retriever) -> None:
-    question = "What did the survey find at the Zorblax glacier's edge?"
-    reply = "Answer: Meltwater lakes\nExplanation: The survey found meltwater lakes forming at the glacier's edge [1]."
+    question = "Who said the Zorblax glacier is melting faster than predicted?"
+    reply = "Answer: Ada Frost\nExplanation: Lead author Ada Frost said the Zorblax glacier is melting faster than any model predicted [1]."
     unsure = Answerer(retriever, FakeLLM([reply], prob=MIN_ANSWER_CONFIDENCE - 0.05)).ask(question)
     assert unsure.abstained and unsure.answer == ABSTENTION_TEXT and not unsure.citations
     sure = Answerer(retriever, FakeLLM([reply], prob=MIN_ANSWER_CONFIDENCE + 0.05)).ask(question)
-    assert not sure.abstained and sure.short_answer == "Meltwater lakes"
+    assert not sure.abstained and sure.short_answer == "Ada Frost"
     unknown = Answerer(retriever, FakeLLM([reply])).ask(question)  # no probabilities: no confidence check
     assert not unknown.abstained
 
@@ -155,6 +156,62 @@ def test_the_confidence_threshold_is_a_setting(retriever, index_dir) -> None:
     assert load_settings({}).min_answer_confidence == MIN_ANSWER_CONFIDENCE
     with pytest.raises(ConfigError, match="QA_MIN_ANSWER_CONFIDENCE"):
         load_settings({"QA_MIN_ANSWER_CONFIDENCE": "1.5"})
-    reply = "Answer: Meltwater lakes\nExplanation: The survey found meltwater lakes forming at the glacier's edge [1]."
+    reply = "Answer: Ada Frost\nExplanation: Lead author Ada Frost said the Zorblax glacier is melting faster than any model predicted [1]."
     off = Answerer(retriever, FakeLLM([reply], prob=0.01), min_confidence=0.0)
-    assert not off.ask("What did the survey find at the Zorblax glacier's edge?").abstained
+    assert not off.ask("Who said the Zorblax glacier is melting faster than predicted?").abstained
+
+
+def test_a_phrase_answer_is_judged_by_its_citations_not_by_the_models_confidence(retriever) -> None:
+    reply = "Answer: cease hostilities\nExplanation: Blinken urged Aliyev to immediately cease hostilities [1]."
+    answer = Answerer(retriever, FakeLLM([reply], prob=0.05)).ask("What did Blinken urge Aliyev to do?")
+    assert not answer.abstained and answer.short_answer == "cease hostilities"
+    assert "immediately cease hostilities" in answer.claims[-1].quotes[0].quote
+    unbacked = "Answer: build a bridge\nExplanation: Blinken asked Aliyev to build a bridge across the glacier [1]."
+    assert Answerer(retriever, FakeLLM([unbacked], prob=0.99)).ask("What did Blinken urge Aliyev to do?").abstained
+
+
+@pytest.mark.parametrize(
+    ("short", "name"),
+    [("Sam Altman", True), ("27", True), ("Tokyo", True), ("The Federal Reserve", True), ("cease hostilities", False),
+     ("Cease hostilities", False), ("Yes", False), ("a fifth of its ice", False), ("$1.2 billion", True)],
+)
+def test_names_and_numbers_are_told_from_phrases(short: str, name: bool) -> None:
+    from qa.answer import is_name_or_number
+
+    assert is_name_or_number(short) is name
+
+
+def test_summary_draws_cited_claims_from_several_articles(retriever) -> None:
+    reply = (
+        "- Reuters said Azerbaijan won a resounding victory in the 44-day war, taking back parts of Karabakh [1].\n"
+        "- Polar Times said the Zorblax glacier has lost a fifth of its ice since 1990 [1].\n"
+        "- Market Wire reported Quimperle Bank shares rose 12 percent after merger talk [1-2]."
+    )  # the markers are off on purpose: each claim is credited to the passage that supports it
+    llm = FakeLLM([reply])
+    answer = Answerer(retriever, llm).ask("Summarize the news about Karabakh, the Zorblax glacier and Quimperle Bank.")
+    assert answer.shape == "summary" and not answer.abstained and answer.short_answer == ""
+    assert "Reply with three to five bullet points" in llm.prompts[0][0]["content"]
+    assert len(llm.prompts[0]) == 2  # no fact examples
+    assert answer.answer.count("\n- ") == 2
+    supported = [c for c in answer.claims if c.supported]
+    assert len(supported) == 3 and len({q.article_id for c in supported for q in c.quotes}) == 3
+
+
+def test_a_summary_no_quote_supports_is_withheld(retriever) -> None:
+    reply = "- The moon landing was faked in a studio [1].\n- Penguins voted in the election [2]."
+    answer = Answerer(retriever, FakeLLM([reply])).ask("Summarize the news about the Zorblax glacier.")
+    assert answer.abstained and answer.claims == []
+
+
+def test_timeline_bullets_carry_their_articles_dates_in_order(retriever) -> None:
+    reply = (
+        "- 2024-01-01: Quimperle Bank shares rose 12 percent after merger talk [1].\n"
+        "- 2020-05-05: Azerbaijan pounded Nagorno-Karabakh despite calls for calm [2].\n"
+    )
+    answer = Answerer(retriever, FakeLLM([reply])).ask(
+        "Give me a timeline of events in Karabakh and at Quimperle Bank", shape="timeline"
+    )
+    assert answer.shape == "timeline"
+    labels = [c.label for c in answer.claims]
+    assert labels == sorted(labels) and labels[0].startswith("2023-09") and labels[1].startswith("2023-11")
+    assert answer.answer.startswith("- 2023-09-20: Azerbaijan pounded")

@@ -320,3 +320,23 @@ def test_percentile_of_nothing_is_nan_and_q_is_checked():
 def test_mean():
     assert mean([]) == 0.0
     assert mean([1.0, 2.0, 4.0]) == pytest.approx(7 / 3)
+
+
+def test_key_fact_recall_counts_facts_stated_in_any_phrasing() -> None:
+    from qa.metrics import key_fact_recall
+
+    facts = [["cease hostilities", "ceasefire"], ["Blinken"], ["200 wounded"]]
+    assert key_fact_recall("Blinken urged Aliyev to immediately cease all hostilities [1].", facts) == pytest.approx(2 / 3)
+    assert key_fact_recall("A ceasefire, Blinken said; 200 people were wounded.", facts) == 1.0
+    assert key_fact_recall("Nothing relevant.", facts) == 0.0
+    with pytest.raises(ValueError):
+        key_fact_recall("x", [])
+
+
+def test_the_support_judge_needs_quotes_that_hold_the_claims_words() -> None:
+    from qa.metrics import quotes_cover
+
+    claim = "Azerbaijan began an operation on Tuesday and 27 people were killed."
+    assert quotes_cover(claim, ["Azerbaijan began an operation on Tuesday.", "At least 27 people have been killed."])
+    assert not quotes_cover(claim, ["Azerbaijan began an operation on Tuesday."])  # half the claim is unquoted
+    assert not quotes_cover(claim, [])

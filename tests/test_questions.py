@@ -123,3 +123,27 @@ def test_limit_and_seeded_sample_keep_file_order() -> None:
     assert sample != select_questions(questions, sample=10, seed=8)
     assert select_questions(questions, sample=10, seed=7, limit=4) == sample[:4]
     assert select_questions(questions, sample=500) == questions
+
+
+def test_realistic_fields_are_read_and_checked() -> None:
+    from qa.questions import read_jsonl
+
+    line = ('{"id": "r1", "question": "And what did he say?", "key_facts": [["cease hostilities", "ceasefire"]], '
+            '"history": [{"question": "Who is Blinken?", "answer": "The US secretary of state."}], "now": "2023-09-21"}')
+    (question,) = read_jsonl(line)
+    assert question.key_facts == [["cease hostilities", "ceasefire"]] and question.now == "2023-09-21"
+    assert question.history == [{"question": "Who is Blinken?", "answer": "The US secretary of state."}]
+    for bad in ('"now": "yesterday"', '"history": [{"question": "q"}]', '"key_facts": [["ok", ""]]', '"key_facts": "x"'):
+        with pytest.raises(QAError, match="line 1"):
+            read_jsonl('{"id": "r1", "question": "q", ' + bad + "}")
+
+
+def test_the_committed_realistic_set_reads() -> None:
+    from pathlib import Path
+
+    from qa.questions import load_questions
+
+    questions = load_questions(Path(__file__).resolve().parents[1] / "benchmarks" / "questions" / "realistic.jsonl")
+    answerable = [q for q in questions if q.answerable]
+    assert len(answerable) >= 60 and all(q.key_facts and q.gold_articles for q in answerable)
+    assert {"summary", "timeline", "compare", "why", "followup", "relative_date"} <= {q.question_type for q in questions}

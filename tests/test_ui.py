@@ -179,10 +179,34 @@ def test_the_admin_panel_is_only_built_for_admin_keys(answerer, tiny_corpus, ind
     full = build_ui(answerer)
     assert {"Filters"} <= set(_labels(full, "Accordion")) and {"Since", "Until"} <= set(_labels(full, "Textbox"))
     slider = next(b for b in full.blocks.values() if type(b).__name__ == "Slider")
-    assert (slider.minimum, slider.maximum, slider.value) == (1, 10, answerer.k)
+    assert (slider.minimum, slider.maximum, slider.value) == (0, 10, 0)  # 0: the question's shape decides
 
 
 def test_the_embed_is_only_the_conversation(answerer) -> None:
     embed = build_embed(answerer)
     assert not _labels(embed, "Accordion") and not _labels(embed, "Markdown")
     assert any(type(b).__name__ == "Chatbot" and b.sanitize_html for b in embed.blocks.values())
+
+
+def test_each_claim_shows_its_own_quotes_and_every_quote_is_highlighted() -> None:
+    from qa.types import CitedClaim, Quote
+
+    text = "It rained all day. Then it snowed at night. Roads closed."
+    citation, hit = _cited(1, text)
+    claims = [
+        CitedClaim("It rained all day.", (1,), (Quote(1, "a1", "It rained all day.", 0, 18, 1.0, 1),), True),
+        CitedClaim("It snowed at night.", (1,), (Quote(1, "a1", "Then it snowed at night.", 19, 43, 0.9, 1),), True),
+        CitedClaim("Schools shut.", (1,), (Quote(1, "a1", "Roads closed.", 44, 57, 0.1, 1),), False),
+    ]
+    answer = Answer("q", "It rained all day [1]. It snowed at night [1]. Schools shut [1].", False, [citation], "fake", {},
+                    [hit], "", claims)
+    shown = render_answer(answer)
+    assert shown.count("<mark>") == 3  # both supporting sentences of the one source, and the unverified one
+    assert "Evidence for each sentence" in shown and shown.count("<li>") == 3
+    assert "It snowed at night.<br>" in shown and "“Then it snowed at night.”" in shown
+    assert "Schools shut. <span class=\"qa-unsupported\">(not verified)</span>" in shown
+
+
+def test_a_marker_run_links_each_number() -> None:
+    linked = link_markers("Both said so [1, 2].", cited={1, 2}, turn=1)
+    assert linked.count("<a ") == 2 and 'href="#source-1-2"' in linked
