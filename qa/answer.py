@@ -22,6 +22,7 @@ from qa.types import Answer
 # Below this probability for the first token of a name or number, the answer is withheld: tuned on
 # dev replies of the default model (README "Answers").
 MIN_ANSWER_CONFIDENCE = 0.4
+RELATIVE_RELEVANCE = 0.6  # explanations, summaries, timelines, comparisons: passages within 60% of the best
 ABSTENTION_TEXT = "Insufficient information: the articles in the corpus do not answer this question."
 _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|what about|how about|why|then)\b|\b(he|she|they|it|its|his|her|their|them|that|this|those|these)\b",
@@ -96,6 +97,10 @@ class Answerer:
             standalone, k=k or form.k, filters=filters, now=now, max_per_article=form.per_article
         )
         retrieved = time.perf_counter()
+        if not form.short_answer and hits:
+            # A longer answer reads every passage: leave out those far below the best match (on a
+            # topic one article covers, the rest of the k places are filled with unrelated stories).
+            hits = [h for h in hits if h.score >= RELATIVE_RELEVANCE * hits[0].score]
         if form.by_date:
             hits = sorted(hits, key=lambda h: h.published_at or "9999")
         passages = make_passages(standalone, hits, form.passage_chars)
@@ -104,11 +109,17 @@ class Answerer:
         gated = form.short_answer and self.min_confidence > 0
         probs: list[TokenProb] | None = [] if gated else None  # recorded only for the check
         if passages:
-            for piece in self.llm.stream(build_prompt(standalone, passages, form.name), form.max_tokens, probs):
+            pieces = self.llm.stream(build_prompt(standalone, passages, form.name), form.max_tokens, probs)
+            for piece in pieces:
                 first_token = first_token or time.perf_counter()
                 shown = labels.feed(piece)
                 if shown:
                     yield Token(shown)
+                if "\n" in piece and repeats_a_line(labels.raw):
+                    close = getattr(pieces, "close", None)
+                    if close:
+                        close()  # a small model looping on one line: stop paying for the repeats
+                    break
             if rest := labels.rest():
                 yield Token(rest)
         reply = labels.text()
@@ -126,6 +137,7 @@ class Answerer:
                 # A longer answer states only what its quotes back: an unsupported sentence (the
                 # model's own commentary, or a fact no passage holds) is left out, not flagged.
                 verified = [v for v in verified if v.supported]
+            verified = without_repeats(verified)
             if form.by_date:
                 verified = dated(verified, passages)
             text, citations, claims = render(verified, passages)
@@ -249,6 +261,25 @@ def is_name_or_number(short: str) -> bool:
         return words[0][0].isupper()
     later = words[1:]
     return sum(w[0].isupper() for w in later) * 2 >= len(later)
+
+
+def repeats_a_line(text: str) -> bool:
+    """True when the last finished line of a reply says again what an earlier line said."""
+    lines = [strip_markers(line).strip(" -*•").lower() for line in text.split("\n")[:-1]]
+    lines = [line for line in lines if line]
+    return len(lines) >= 2 and lines[-1] in lines[:-1]
+
+
+def without_repeats(verified: list[Verified]) -> list[Verified]:
+    """Claims said once: a sentence the model repeated word for word is kept at its first place."""
+    seen: set[str] = set()
+    kept = []
+    for item in verified:
+        key = item.claim.text.lower()
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
 
 
 def outlet_checked(verified: list[Verified], passages: list[Passage], outlets: list[str]) -> list[Verified]:

@@ -3,12 +3,13 @@
 Article bodies are untrusted data. `instruction_spans` finds the sentences (and HTML comments,
 chat-template blocks, role-tagged lines) that talk to the answering model rather than to a
 news reader, so the prompt builder can leave them out; `defang` strips what could pass for our
-own prompt syntax (chat-template tokens, `[1]` citation markers, the `<article>` fence).
+own prompt syntax (chat-template tokens, `[1]` citation markers, the `<article>`/`<passage>` fences).
 
 Detection is tuned for precision on real news: quotes such as "the coach told players to ignore
 the noise" or a report that "prompts like 'ignore previous instructions' hijack chatbots" are
 not instructions to us. It reads text through `fold_lookalikes`, so homoglyph, zero-width and
-fullwidth spellings match too.
+fullwidth spellings match too. It is a list of patterns, so it misses phrasings nobody wrote a
+pattern for: treat it as one layer of the defence, not the whole of it.
 """
 
 from __future__ import annotations

@@ -215,3 +215,31 @@ def test_timeline_bullets_carry_their_articles_dates_in_order(retriever) -> None
     labels = [c.label for c in answer.claims]
     assert labels == sorted(labels) and labels[0].startswith("2023-09") and labels[1].startswith("2023-11")
     assert answer.answer.startswith("- 2023-09-20: Azerbaijan pounded")
+
+
+def test_a_comparison_bullet_must_come_from_the_outlet_it_names(retriever) -> None:
+    reply = (
+        "- Polar Times: the Zorblax glacier has lost a fifth of its ice since 1990 [1].\n"
+        "- Market Wire: the Zorblax glacier has lost a fifth of its ice since 1990 [1]."
+    )
+    answer = Answerer(retriever, FakeLLM([reply])).ask("How did Polar Times and Market Wire report on the Zorblax glacier?")
+    assert answer.shape == "compare"
+    assert [c.label for c in answer.claims] == ["Polar Times"]  # Market Wire never wrote it: left out
+    assert "Market Wire" not in answer.answer
+
+
+def test_an_explanation_keeps_only_the_sentences_its_quotes_support(retriever) -> None:
+    reply = (
+        "The Zorblax glacier has lost a fifth of its ice since 1990, researchers said [1]. "
+        "This shows that the whole planet will be ice-free within a decade [1]."
+    )
+    answer = Answerer(retriever, FakeLLM([reply])).ask("Why is the Zorblax glacier in the news?")
+    assert answer.shape == "explain" and not answer.abstained
+    assert "ice-free" not in answer.answer and len(answer.claims) == 1 and answer.claims[0].supported
+
+
+def test_a_reply_looping_on_one_line_is_cut_and_said_once(retriever) -> None:
+    line = "- The Zorblax glacier has lost a fifth of its ice since 1990 [1].\n"
+    llm = FakeLLM([line * 6])
+    answer = Answerer(retriever, llm).ask("Summarize the news about the Zorblax glacier.")
+    assert answer.answer.count("a fifth of its ice") == 1 and len(answer.claims) == 1

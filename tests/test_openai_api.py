@@ -94,6 +94,7 @@ def test_stream_sends_tokens_then_a_final_chunk_with_citations(client) -> None:
     assert all(c.choices[0].finish_reason is None for c in chunks[:-1])
     assert MARKER.search(final.answer) and final.abstained is False and final.usage.total_tokens > 0
     assert final.citations[0]["supported"] and "meltwater" in final.citations[0]["quote"]
+    assert "meltwater" in final.claims[0]["quotes"][0]["quote"]
 
 
 def test_final_chunk_replaces_a_streamed_reply_the_checks_rejected(client, llm) -> None:

@@ -56,6 +56,8 @@ def test_ask_returns_the_cli_json_object(server_url) -> None:
     answer = json.loads(body)
     assert status == 200 and set(answer) >= {"question", "answer", "abstained", "citations", "model", "timings"}
     assert answer["citations"][0]["supported"] and "meltwater" in answer["citations"][0]["quote"]
+    (claim,) = answer["claims"]  # every sentence with its own quotes
+    assert claim["supported"] and "meltwater" in claim["quotes"][0]["quote"] and answer["shape"] == "fact"
 
 
 def test_ask_streams_server_sent_events_then_the_final_answer(server_url) -> None:

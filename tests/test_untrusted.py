@@ -245,6 +245,7 @@ def test_defang_keeps_ordinary_text_unchanged() -> None:
     assert defang(text) == text
 
 
+@pytest.mark.slow
 def test_the_demo_corpus_is_almost_never_flagged() -> None:
     files = sorted([*(ROOT / "corpus" / "seed").glob("*.txt"), *(ROOT / "corpus" / "multihop_rag").glob("*.md")])
     if not files:
