@@ -99,7 +99,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa", description="Question answering with citations over news articles.")
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Question answering with citations over news articles.", allow_abbrev=False
+    )
     parser.add_argument("--index", help="index folder (env QA_INDEX, default index/)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -132,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     from qa.ask_cli import add_ask_commands
 
     add_ask_commands(sub)
+    for command in sub.choices.values():
+        # Options are taken whole ("--index" never becomes "--index-type"), and the global --index
+        # also works after the subcommand, where people type it.
+        command.allow_abbrev = False
+        if "--index" not in command._option_string_actions:
+            command.add_argument("--index", default=argparse.SUPPRESS, metavar="DIR", help="index folder (env QA_INDEX, default index/)")
     return parser
 
 

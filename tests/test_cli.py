@@ -69,3 +69,19 @@ def test_killing_ingest_midway_leaves_the_previous_index_complete(tiny_corpus, i
     report = ingest_corpus(tiny_corpus, index_dir, embedder)
     assert report.added == 60 and not list(index_dir.glob("tmp-*"))
     assert_consistent(index_dir)
+
+
+def test_index_is_taken_after_the_subcommand_and_never_abbreviated(tiny_corpus, index_dir, capsys) -> None:
+    assert main(["ingest", str(tiny_corpus), "--index", str(index_dir)]) == 0
+    capsys.readouterr()
+    assert main(["stats", "--json", "--index", str(index_dir)]) == 0
+    assert json.loads(capsys.readouterr().out)["articles"] > 0
+    with pytest.raises(SystemExit):
+        main(["search", "lanterns", "--js"])  # no prefix matching: --js is not --json
+
+
+def test_the_ask_help_states_the_real_passage_budget(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["ask", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "QA_TOP_K or 4" in out and "default 5)" not in out
