@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -38,6 +39,8 @@ class AskIn(BaseModel):
     history: list[TurnIn] = Field(default_factory=list, max_length=20)
     filters: FiltersIn | None = None
     k: int | None = Field(default=None, ge=1, le=20)
+    shape: Literal["fact", "explain", "summary", "timeline", "compare"] | None = None  # default: from the wording
+    now: date | None = None  # when the question is asked, for "yesterday" or "last week"
     stream: bool = False
 
 
@@ -75,7 +78,7 @@ def build_router(answerer: Answerer, access: Access) -> APIRouter:
         `answer` event carrying the whole answer object (or an `error` event)."""
         history = [Turn(t.question, t.answer) for t in body.history]
         filters = body.filters.to_filters() if body.filters else None
-        events = answerer.stream(body.question, history, body.k, filters)
+        events = answerer.stream(body.question, history, body.k, filters, body.now, body.shape)
         if not body.stream:
             final = [e for e in events if isinstance(e, Answer)][-1]
             return answer_payload(final)

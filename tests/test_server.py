@@ -58,6 +58,10 @@ def test_ask_returns_the_cli_json_object(server_url) -> None:
     assert answer["citations"][0]["supported"] and "meltwater" in answer["citations"][0]["quote"]
     (claim,) = answer["claims"]  # every sentence with its own quotes
     assert claim["supported"] and "meltwater" in claim["quotes"][0]["quote"] and answer["shape"] == "fact"
+    status, body, _ = _post(server_url + "/api/ask", {"question": "Zorblax glacier", "shape": "summary"})
+    assert status == 200 and json.loads(body)["shape"] == "summary"
+    status, body, _ = _post(server_url + "/api/ask", {"question": "Zorblax glacier", "shape": "poem"})
+    assert status == 422 and b"shape" in body
 
 
 def test_ask_streams_server_sent_events_then_the_final_answer(server_url) -> None:
