@@ -183,10 +183,6 @@ class Verified:
     def cited(self) -> tuple[int, ...]:
         return tuple(dict.fromkeys(s.n for s in self.supports))
 
-    @property
-    def score(self) -> float:
-        return min((s.score for s in self.supports), default=0.0)
-
 
 _GROUNDING_STOP = frozenset("yes no the a an of and or in on for to".split())
 

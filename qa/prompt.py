@@ -46,9 +46,6 @@ def system_prompt(shape: str = "fact") -> str:
     """The instructions for one answer shape."""
     return RULES + FORMATS[shape] + ABSTAIN_RULE
 
-
-SYSTEM_PROMPT = system_prompt("fact")
-
 _WORD = re.compile(r"[A-Za-z0-9]+")
 STOP_WORDS = frozenset(
     """a an the of to in on for and or but is are was were be been being did does do what who whom which
