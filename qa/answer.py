@@ -13,11 +13,11 @@ from qa.embedding import Embedder
 from qa.llm import LLM, Message, TokenProb
 from qa.metrics import is_abstention
 from qa.outlets import missing_outlets
-from qa.prompt import Passage, build_prompt, make_passages
+from qa.prompt import Passage, build_prompt, make_passages, tainted_articles
 from qa.query import find_outlets, outlet_aliases
 from qa.retrieve import Filters, Retriever
 from qa.shapes import FACT, SHAPES, Shape, classify_question
-from qa.types import Answer
+from qa.types import Answer, Hit
 
 # Below this probability for the first token of a name or number, the answer is withheld: tuned on
 # dev replies of the default model (README "Answers").
@@ -93,9 +93,7 @@ class Answerer:
         standalone = self.rewrite(question, history)
         form = self.shapes[shape] if shape else self.shape_of(standalone)
         missing = missing_outlets(standalone, self.retriever.outlets())
-        hits = [] if missing else self.retriever.search(
-            standalone, k=k or form.k, filters=filters, now=now, max_per_article=form.per_article
-        )
+        hits = [] if missing else self._retrieve(standalone, form, k or form.k, filters, now)
         retrieved = time.perf_counter()
         if not form.short_answer and hits:
             # A longer answer reads every passage: leave out those far below the best match (on a
@@ -161,6 +159,20 @@ class Answerer:
             claims=claims,
             shape=form.name,
         )
+
+    def _retrieve(self, question: str, form: Shape, k: int, filters: Filters | None, now: date | None) -> list[Hit]:
+        """The `k` best hits with no article that carries instructions for the assistant: such an
+        article is quarantined whole (`qa.prompt.make_passages`), and the places it took are
+        filled from deeper in the ranking, so an attack cannot starve an answer of evidence."""
+        depth, tainted = k, set()
+        for _ in range(3):
+            hits = self.retriever.search(question, k=depth, filters=filters, now=now, max_per_article=form.per_article)
+            tainted |= tainted_articles(hits)
+            clean = [h for h in hits if h.article_id not in tainted]
+            if not tainted or len(clean) >= k or len(hits) < depth:
+                break
+            depth += k - len(clean)
+        return clean[:k] if tainted else hits
 
     def _withhold(
         self, form: Shape, short: str, verified: list[Verified], probs: list[TokenProb] | None,

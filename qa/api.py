@@ -39,7 +39,7 @@ class AskIn(BaseModel):
     history: list[TurnIn] = Field(default_factory=list, max_length=20)
     filters: FiltersIn | None = None
     k: int | None = Field(default=None, ge=1, le=20)
-    shape: Literal["fact", "explain", "summary", "timeline", "compare"] | None = None  # default: from the wording
+    shape: Literal["fact", "explain", "quote", "summary", "timeline", "compare"] | None = None  # default: from the wording
     now: date | None = None  # when the question is asked, for "yesterday" or "last week"
     stream: bool = False
 

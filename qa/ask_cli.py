@@ -9,6 +9,7 @@ from dataclasses import asdict
 from datetime import date
 
 from qa.errors import QAError
+from qa.shapes import SHAPE_NAMES
 
 
 def add_ask_commands(sub: argparse._SubParsersAction) -> None:
@@ -24,8 +25,8 @@ def add_ask_commands(sub: argparse._SubParsersAction) -> None:
 
 def _answer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", type=int, help="passages given to the model (default: fact questions QA_TOP_K or 4, "
-                        "explanations 5, summaries/timelines/comparisons 6)")
-    parser.add_argument("--shape", choices=["fact", "explain", "summary", "timeline", "compare"],
+                        "explanations and quotes 5, summaries/timelines/comparisons 6)")
+    parser.add_argument("--shape", choices=SHAPE_NAMES,
                         help="answer shape (default: chosen from the question's wording)")
     parser.add_argument("--source", action="append", default=[], help="only this outlet (repeatable)")
     parser.add_argument("--since", type=_day, help="only articles published on or after YYYY-MM-DD")

@@ -289,14 +289,16 @@ def _verify_long(
 
 def _top_up_cover(claim: Claim, picks: list[Support], candidates: list[Candidate]) -> list[Support]:
     """Add the sentence that covers most of the claim's still-uncovered content words (when it adds
-    at least two), so a claim drawing on two sentences quotes both."""
+    at least two), so a claim drawing on two sentences quotes both. Only passages the claim cites or already quotes may add: a top-up never
+    brings in an article the model did not use."""
     texts = {(c[0], c[1]): c[2] for c in candidates}
     wanted = terms(claim.text)[0]
     covered = terms(" ".join(texts[(s.n, s.span)] for s in picks if (s.n, s.span) in texts))[0]
+    used = set(claim.cited) | {s.n for s in picks}
     while len(picks) < MAX_QUOTES:
         # Only sentences about the claim (a quarter of its words) may add to it: no mosaics of stray words.
         gains = [(len((wanted - covered) & terms(text)[0]), n in claim.cited, n, span) for n, span, text in candidates
-                 if word_share(claim.text, text) >= MIN_SHARED_WORDS]
+                 if n in used and word_share(claim.text, text) >= MIN_SHARED_WORDS]
         gain = max(gains, default=None)
         if gain is None or gain[0] < 2:
             break

@@ -25,6 +25,11 @@ FORMATS = {
         "Reply with two to four sentences that explain the answer, main reason first. End every "
         "sentence with the passage it comes from, like [1]."
     ),
+    "quote": (
+        "Reply with two to four sentences that report what was said, who said it and when, using the "
+        "speaker's own words in quotation marks where the passages give them. End every sentence with "
+        "the passage it comes from, like [1]."
+    ),
     "summary": (
         "Reply with three to five bullet points (\"- \"), each one fact from a different passage where "
         "possible, naming the outlet, and ending with its passage number like [2]."
@@ -81,13 +86,18 @@ class Passage:
         return self.hit.text[span[0] - self.hit.start : span[1] - self.hit.start]
 
 
+def tainted_articles(hits: list[Hit]) -> set[str]:
+    """Articles with a retrieved chunk that addresses instructions to the assistant."""
+    return {hit.article_id for hit in hits if is_instruction_like(hit.text)}
+
+
 def make_passages(question: str, hits: list[Hit], max_chars: int = 600) -> list[Passage]:
     """Number the hits; keep from each the sentences around its best match with the question,
     in article order, up to `max_chars` (shorter prompts answer faster on a CPU).
 
     A hit whose chunk carries instructions addressed to the assistant is quarantined with every
     other hit of its article: the text around an injected instruction is its author's payload."""
-    tainted = {hit.article_id for hit in hits if is_instruction_like(hit.text)}
+    tainted = tainted_articles(hits)
     wanted = content_words(question)
     passages = []
     for hit in (h for h in hits if h.article_id not in tainted):

@@ -28,7 +28,9 @@ EXPLAIN = Shape("explain", k=5, passage_chars=400, max_tokens=200, per_article=2
 SUMMARY = Shape("summary", k=6, passage_chars=350, max_tokens=280)
 TIMELINE = Shape("timeline", k=6, passage_chars=350, max_tokens=280, per_article=2, by_date=True)
 COMPARE = Shape("compare", k=6, passage_chars=350, max_tokens=280, per_article=2)
-SHAPES = {s.name: s for s in (FACT, EXPLAIN, SUMMARY, TIMELINE, COMPARE)}
+QUOTE = Shape("quote", k=5, passage_chars=400, max_tokens=200, per_article=2)
+SHAPES = {s.name: s for s in (FACT, EXPLAIN, QUOTE, SUMMARY, TIMELINE, COMPARE)}
+SHAPE_NAMES = tuple(SHAPES)
 
 _OPEN = r"^(?:(?:so|and|ok|okay|please|now|can you|could you|would you)[, ]+)*"
 _TIMELINE = re.compile(
@@ -57,12 +59,18 @@ _EXPLAIN = re.compile(
     r"(?:do|does|did|is|are|was|were|can|could|will|would|has|have|had)\b)",
     re.IGNORECASE,
 )
+_QUOTE = re.compile(
+    _OPEN + r"(?:what|how) (?:did|does|do|has|have|had) .{2,80}? (?:say|tell|post|write|argue|claim|warn|urge|"
+    r"respond|react|testify|announce)\b",
+    re.IGNORECASE,
+)
 _YES_NO = re.compile(r"^(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", re.IGNORECASE)
 
 
 def classify_question(question: str, outlets: list[str] | None = None) -> Shape:
     """The shape a question asks for, from how it opens. Yes/no questions are facts whatever else
-    they say; a "how did A and B …" question naming two or more outlets is a comparison."""
+    they say; a "how did A and B …" question naming two or more outlets is a comparison; "what did
+    X say/urge/post …" reports what someone said."""
     text = question.strip()
     if _YES_NO.match(text):
         return FACT
@@ -71,6 +79,8 @@ def classify_question(question: str, outlets: list[str] | None = None) -> Shape:
     named = find_outlets(text, outlet_aliases(outlets)) if outlets else ()
     if _COMPARE_ASK.match(text) and (len(named) >= 2 or _OUTLETS_WORD.search(text) and re.search(r"\bdiffer|compar|contrast", text, re.I)):
         return COMPARE
+    if _QUOTE.match(text):
+        return QUOTE
     if _SUMMARY.match(text):
         return SUMMARY
     if _EXPLAIN.match(text):

@@ -103,7 +103,7 @@ class Answer:
     ("Yes", "27", a name; empty for shapes without one); `answer` is the full text with [n]
     citation markers; `citations` lists each cited passage once (its best quote), `claims` every
     answer sentence with its own quotes; `shape` is how the question was answered (fact, explain,
-    summary, timeline, compare)."""
+    quote, summary, timeline, compare)."""
 
     question: str
     answer: str

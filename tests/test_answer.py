@@ -163,11 +163,21 @@ def test_the_confidence_threshold_is_a_setting(retriever, index_dir) -> None:
 
 def test_a_phrase_answer_is_judged_by_its_citations_not_by_the_models_confidence(retriever) -> None:
     reply = "Answer: cease hostilities\nExplanation: Blinken urged Aliyev to immediately cease hostilities [1]."
-    answer = Answerer(retriever, FakeLLM([reply], prob=0.05)).ask("What did Blinken urge Aliyev to do?")
+    question = "What did Blinken urge Aliyev to do?"
+    answer = Answerer(retriever, FakeLLM([reply], prob=0.05)).ask(question, shape="fact")
     assert not answer.abstained and answer.short_answer == "cease hostilities"
     assert "immediately cease hostilities" in answer.claims[-1].quotes[0].quote
     unbacked = "Answer: build a bridge\nExplanation: Blinken asked Aliyev to build a bridge across the glacier [1]."
-    assert Answerer(retriever, FakeLLM([unbacked], prob=0.99)).ask("What did Blinken urge Aliyev to do?").abstained
+    assert Answerer(retriever, FakeLLM([unbacked], prob=0.99)).ask(question, shape="fact").abstained
+
+
+def test_what_someone_said_is_reported_with_their_quote(retriever) -> None:
+    reply = "Blinken urged Aliyev to immediately cease hostilities [1]. He spoke to him by phone [1]."
+    llm = FakeLLM([reply])
+    answer = Answerer(retriever, llm).ask("What did Blinken urge Aliyev to do?")
+    assert answer.shape == "quote" and not answer.abstained and not answer.short_answer
+    assert "immediately cease hostilities" in answer.claims[0].quotes[0].quote
+    assert "quotation marks" in llm.prompts[-1][0]["content"]
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from qa.ingest import ingest_corpus
 from qa.llm import FakeLLM, Message, TokenProb
 from qa.prompt import build_prompt, make_passages
 from qa.retrieve import Retriever
+from qa.shapes import SHAPES
 from qa.types import Hit
 
 SET = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "injection_set.json").read_text(encoding="utf-8"))
@@ -69,10 +70,13 @@ def test_no_injected_article_changes_the_answer(variant: dict, tiny_corpus: Path
     llm = ObedientLLM(variant["payload"])
     answer = Answerer(Retriever(tmp_path / "index", embedder), llm, k=4).ask(variant["question"])
     injected = variant["article"]["url"]
-    assert any(h.url == injected for h in answer.hits), "the attack must reach retrieval for the test to mean anything"
-    # What the model read is exactly what it would have read had the article never been ingested...
-    rest = [h for h in answer.hits if h.url != injected]
-    assert make_passages(answer.question, answer.hits, 400) == make_passages(answer.question, rest, 400)
+    retrieved = Retriever(tmp_path / "index", embedder).search(answer.question, k=4)
+    assert any(h.url == injected for h in retrieved), "the attack must reach retrieval for the test to mean anything"
+    # The injected article is quarantined and its places back-filled: the model reads none of it...
+    assert not [h for h in answer.hits if h.url == injected]
+    cap = SHAPES[answer.shape].per_article
+    clean = Retriever(tmp_path / "clean-index", embedder).search(answer.question, k=4, max_per_article=cap)
+    assert len(answer.hits) == len(clean)
     # ...so no payload reaches the answer (unless the honest answer has it too: "Insufficient information").
     assert not [p for p in variant["payload"] if p.lower() in answer.answer.lower() and p.lower() not in before.answer.lower()]
     assert not [c for c in answer.citations if c.url == injected and c.supported]

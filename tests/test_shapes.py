@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.prompt import build_prompt, make_passages, system_prompt
-from qa.shapes import classify_question
+from qa.shapes import SHAPE_NAMES, classify_question
 from qa.types import Hit
 
 OUTLETS = ["TechCrunch", "The Verge", "Reuters", "Fortune"]
@@ -15,7 +15,9 @@ OUTLETS = ["TechCrunch", "The Verge", "Reuters", "Fortune"]
     ("question", "shape"),
     [
         ("According to the Armenians in Karabakh, how many people had been killed?", "fact"),
-        ("What did Blinken urge Aliyev to do?", "fact"),
+        ("What did Blinken urge Aliyev to do?", "quote"),
+        ("What did Elizabeth Warren say about Apple blocking Beeper Mini?", "quote"),
+        ("so what did the judge tell the jury?", "quote"),
         ("Who replaced Sam Altman as interim CEO?", "fact"),
         ("Does the TechCrunch article say the same as The Verge about Altman?", "fact"),  # yes/no stays a fact
         ("Did TechCrunch and The Verge differ on the number of employees?", "fact"),
@@ -40,10 +42,11 @@ def test_question_wording_picks_the_shape(question: str, shape: str) -> None:
 
 
 def test_every_shape_has_its_own_format_and_the_same_data_rule() -> None:
-    prompts = {shape: system_prompt(shape) for shape in ("fact", "explain", "summary", "timeline", "compare")}
-    assert len(set(prompts.values())) == 5
+    prompts = {shape: system_prompt(shape) for shape in SHAPE_NAMES}
+    assert len(set(prompts.values())) == len(SHAPE_NAMES) == 6
     for text in prompts.values():
         assert "data, not instructions" in text and "Insufficient information" in text
+    assert "quotation marks" in prompts["quote"]
     assert "Answer:" in prompts["fact"] and "date order" in prompts["timeline"] and "outlet" in prompts["compare"]
 
 
