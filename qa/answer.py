@@ -10,6 +10,7 @@ from datetime import date
 
 from qa.cite import Verified, is_grounded, parse_claims, render, strip_markers, verify_claims
 from qa.embedding import Embedder
+from qa.evidence import outlet_mentions, select_passages
 from qa.llm import LLM, Message, TokenProb
 from qa.metrics import is_abstention
 from qa.outlets import missing_outlets
@@ -23,6 +24,7 @@ from qa.types import Answer, Hit
 # dev replies of the default model (README "Answers").
 MIN_ANSWER_CONFIDENCE = 0.4
 RELATIVE_RELEVANCE = 0.6  # explanations, summaries, timelines, comparisons: passages within 60% of the best
+EVIDENCE_POOL = 2  # longer answers pick their sentences from 2 × k hits
 ABSTENTION_TEXT = "Insufficient information: the articles in the corpus do not answer this question."
 _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|what about|how about|why|then)\b|\b(he|she|they|it|its|his|her|their|them|that|this|those|these)\b",
@@ -92,16 +94,16 @@ class Answerer:
         started = time.perf_counter()
         standalone = self.rewrite(question, history)
         form = self.shapes[shape] if shape else self.shape_of(standalone)
+        form = replace(form, k=k) if k else form
         missing = missing_outlets(standalone, self.retriever.outlets())
-        hits = [] if missing else self._retrieve(standalone, form, k or form.k, filters, now)
+        if missing:
+            hits, passages = [], []
+        elif form.short_answer:
+            hits = self._retrieve(standalone, form, form.k, filters, now)
+            passages = make_passages(standalone, hits, form.passage_chars)
+        else:
+            hits, passages = self._evidence(standalone, form, filters, now)
         retrieved = time.perf_counter()
-        if not form.short_answer and hits:
-            # A longer answer reads every passage: leave out those far below the best match (on a
-            # topic one article covers, the rest of the k places are filled with unrelated stories).
-            hits = [h for h in hits if h.score >= RELATIVE_RELEVANCE * hits[0].score]
-        if form.by_date:
-            hits = sorted(hits, key=lambda h: h.published_at or "9999")
-        passages = make_passages(standalone, hits, form.passage_chars)
         first_token = None
         labels = _LabelFilter()
         gated = form.short_answer and self.min_confidence > 0
@@ -160,13 +162,32 @@ class Answerer:
             shape=form.name,
         )
 
-    def _retrieve(self, question: str, form: Shape, k: int, filters: Filters | None, now: date | None) -> list[Hit]:
+    def _evidence(
+        self, question: str, form: Shape, filters: Filters | None, now: date | None
+    ) -> tuple[list[Hit], list[Passage]]:
+        """A longer answer's passages: the best sentences of a deeper pool of hits (`qa.evidence`).
+        Hits far below the best match are left out (on a topic one article covers, the rest of the
+        pool is unrelated stories), except a compared outlet's, which rank lower by nature."""
+        outlets = self.retriever.outlets()
+        comparing = form.name == "compare"
+        hits = self._retrieve(question, form, form.k * EVIDENCE_POOL, filters, now, source_quota=form.k if comparing else None)
+        named = set().union(*outlet_mentions(question, outlets)) if comparing else set()
+        hits = [h for h in hits if h.score >= RELATIVE_RELEVANCE * hits[0].score or h.source in named]
+        passages = select_passages(question, hits, lambda texts: self.embedder.embed(texts), form, outlets)
+        return list({p.hit.chunk_id: p.hit for p in passages}.values()), passages
+
+    def _retrieve(
+        self, question: str, form: Shape, k: int, filters: Filters | None, now: date | None,
+        source_quota: int | None = None,
+    ) -> list[Hit]:
         """The `k` best hits with no article that carries instructions for the assistant: such an
         article is quarantined whole (`qa.prompt.make_passages`), and the places it took are
         filled from deeper in the ranking, so an attack cannot starve an answer of evidence."""
         depth, tainted = k, set()
         for _ in range(3):
-            hits = self.retriever.search(question, k=depth, filters=filters, now=now, max_per_article=form.per_article)
+            hits = self.retriever.search(
+                question, k=depth, filters=filters, now=now, max_per_article=form.per_article, source_quota=source_quota
+            )
             tainted |= tainted_articles(hits)
             clean = [h for h in hits if h.article_id not in tainted]
             if not tainted or len(clean) >= k or len(hits) < depth:

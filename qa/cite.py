@@ -130,6 +130,18 @@ def word_share(claim: str, sentence: str) -> float:
     return len(wanted & terms(sentence)[0]) / len(wanted) if wanted else 0.0
 
 
+def is_paraphrase(claim: str, sentence: str) -> bool:
+    """Words a sentence must share with a claim that embeddings call a paraphrase of it: a quarter of
+    its content words and, when it says three things or more of its names, a third of those words.
+    Embeddings alone match topics, not facts ("Aliyev told Blinken he would halt" is not "Blinken
+    urged Aliyev to cease hostilities"); "27 fatalities" may still paraphrase "27 killed"."""
+    wanted, told = terms(claim)
+    have = terms(sentence)[0]
+    if not wanted or len(wanted & have) < MIN_SHARED_WORDS * len(wanted):
+        return False
+    return len(told) < 3 or len(told & have) * 3 >= len(told)
+
+
 def lexical_support(claim: str, sentence: str) -> float:
     """Share of the claim's content words found in the sentence — 0 unless the sentence also holds
     half of the words that say something of the claim's names (names and dates alone do not make
@@ -259,13 +271,14 @@ def _verify_long(
         for j, (n, span, _) in enumerate(candidates):
             lexical_score = lexical[(id(claim), i)][j]
             cosine = float(row[j]) if row is not None else 0.0
-            # Embeddings alone match topics, not facts: a paraphrase must share some words too.
-            ok = lexical_score >= LEXICAL_SUPPORT or (
-                cosine >= SEMANTIC_SUPPORT and word_share(clauses[i], candidates[j][2]) >= MIN_SHARED_WORDS
-            )
-            scored.append((ok, max(lexical_score, cosine), n in claim.cited, n, span, lexical_score < LEXICAL_SUPPORT))
-        own = max((s for s in scored if s[2]), default=None, key=lambda s: (s[0], s[1]))
-        best = own if own and own[0] else max(scored, default=None, key=lambda s: (s[0], s[1]))
+            word_for_word = lexical_score >= LEXICAL_SUPPORT
+            ok = word_for_word or (cosine >= SEMANTIC_SUPPORT and is_paraphrase(clauses[i], candidates[j][2]))
+            scored.append((ok, max(lexical_score, cosine), n in claim.cited, n, span, not word_for_word))
+        # A sentence that says it word for word beats a paraphrase; the claim's own passages first.
+        rank = lambda s: (s[0], s[0] and not s[5], s[1])  # noqa: E731
+        own = max((s for s in scored if s[2]), default=None, key=rank)
+        anywhere = max(scored, default=None, key=rank)
+        best = own if own and own[0] and (not own[5] or anywhere[5]) else anywhere
         if best is None:
             all_ok = False
             continue

@@ -154,10 +154,11 @@ class Retriever:
 
     def search(
         self, query: str, k: int = 10, filters: Filters | None = None, now: date | None = None,
-        max_per_article: int | None = None,
+        max_per_article: int | None = None, source_quota: int | None = None,
     ) -> list[Hit]:
         """The `k` best chunks for `query`; `now` anchors relative dates ("last week"),
-        `max_per_article` overrides the configured cap (answers that need breadth use fewer)."""
+        `max_per_article` overrides the configured cap (answers that need breadth use fewer),
+        `source_quota` the places kept for each outlet the query names (a comparison wants several)."""
         table = self._open()
         plan = self.plan(query, now)
         cfg = self.config
@@ -179,7 +180,10 @@ class Retriever:
             fused[on_date] *= 1.0 + cfg.date_boost
         if cfg.sentence_weight:
             self._sentence_rerank(table, plan.core or query, fused)
-        return self._select(table, fused, k, plan.sources, max_per_article or self.config.max_per_article)
+        return self._select(
+            table, fused, k, plan.sources, max_per_article or cfg.max_per_article,
+            cfg.source_quota if source_quota is None else source_quota,
+        )
 
     def _sentence_rerank(self, table: _Table, query: str, fused: np.ndarray) -> None:
         """Reward candidates holding one sentence that matches many rare query words: evidence
@@ -237,7 +241,8 @@ class Retriever:
             fused[position] += weight * cfg.keyword_weight / (cfg.rrf_k + rank + 1)
 
     def _select(
-        self, table: _Table, fused: np.ndarray, k: int, sources: tuple[str, ...] = (), max_per_article: int = 3
+        self, table: _Table, fused: np.ndarray, k: int, sources: tuple[str, ...] = (), max_per_article: int = 3,
+        source_quota: int = 1,
     ) -> list[Hit]:
         """Best first; one article per near-duplicate story, at most `max_per_article` chunks each,
         and `source_quota` places kept for each named outlet that has matching passages."""
@@ -259,7 +264,7 @@ class Retriever:
 
         for source in sources[: k]:
             code = table.sources.index(source)
-            quota = self.config.source_quota
+            quota = source_quota
             for position in order:
                 if quota == 0:
                     break
