@@ -10,7 +10,7 @@ from datetime import date
 
 from qa.cite import Verified, is_grounded, parse_claims, render, strip_markers, verify_claims
 from qa.embedding import Embedder
-from qa.evidence import outlet_mentions, select_passages
+from qa.evidence import Evidence, outlet_mentions, select_passages, with_quoted_evidence
 from qa.llm import LLM, Message, TokenProb
 from qa.metrics import is_abstention
 from qa.outlets import missing_outlets
@@ -102,7 +102,8 @@ class Answerer:
             hits = self._retrieve(standalone, form, form.k, filters, now)
             passages = make_passages(standalone, hits, form.passage_chars)
         else:
-            hits, passages = self._evidence(standalone, form, filters, now)
+            hits, evidence = self._evidence(standalone, form, filters, now)
+            passages = evidence.passages
         retrieved = time.perf_counter()
         first_token = None
         labels = _LabelFilter()
@@ -138,6 +139,8 @@ class Answerer:
                 # model's own commentary, or a fact no passage holds) is left out, not flagged.
                 verified = [v for v in verified if v.supported]
             verified = without_repeats(verified)
+            if not form.short_answer:
+                verified = with_quoted_evidence(verified, evidence, form)
             if form.by_date:
                 verified = dated(verified, passages)
             text, citations, claims = render(verified, passages)
@@ -164,7 +167,7 @@ class Answerer:
 
     def _evidence(
         self, question: str, form: Shape, filters: Filters | None, now: date | None
-    ) -> tuple[list[Hit], list[Passage]]:
+    ) -> tuple[list[Hit], Evidence]:
         """A longer answer's passages: the best sentences of a deeper pool of hits (`qa.evidence`).
         Hits far below the best match are left out (on a topic one article covers, the rest of the
         pool is unrelated stories), except a compared outlet's, which rank lower by nature."""
@@ -173,8 +176,8 @@ class Answerer:
         hits = self._retrieve(question, form, form.k * EVIDENCE_POOL, filters, now, source_quota=form.k if comparing else None)
         named = set().union(*outlet_mentions(question, outlets)) if comparing else set()
         hits = [h for h in hits if h.score >= RELATIVE_RELEVANCE * hits[0].score or h.source in named]
-        passages = select_passages(question, hits, lambda texts: self.embedder.embed(texts), form, outlets)
-        return list({p.hit.chunk_id: p.hit for p in passages}.values()), passages
+        evidence = select_passages(question, hits, lambda texts: self.embedder.embed(texts), form, outlets)
+        return list({p.hit.chunk_id: p.hit for p in evidence.passages}.values()), evidence
 
     def _retrieve(
         self, question: str, form: Shape, k: int, filters: Filters | None, now: date | None,

@@ -9,20 +9,25 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from qa.cite import Claim, Support, Verified
 from qa.prompt import Passage, content_words, tainted_articles
 from qa.query import find_outlets, outlet_aliases
 from qa.sentences import sentence_spans
 from qa.shapes import Shape
 from qa.types import Hit
+from qa.untrusted import is_instruction_like
 
 MIN_WORDS = 6  # shorter "sentences" are headlines, captions, bylines and datelines
 MAX_CHARS = 600  # longer ones are run-on lists or markup the splitter could not cut
 REDUNDANT = 0.8  # cosine above which a sentence says again what a picked one says
+MIN_CLOSENESS = 0.4  # a sentence read for an answer is at least this close to the question, relative to the closest
+QUOTED_CLOSENESS = 0.6  # a sentence added verbatim to an answer, the same
 PER_ARTICLE = {"explain": 4, "quote": 4, "summary": 3, "timeline": 2, "compare": 4}
-RELEVANCE, LEXICAL, AGREEMENT, RANK, CUE = 1.0, 0.3, 0.25, 0.1, 0.05
+RELEVANCE, LEXICAL, AGREEMENT, RANK, CUE, SPECIFIC = 1.0, 0.3, 0.25, 0.1, 0.05, 0.5
 
 # What each shape looks for beyond the question's topic: reasons, someone's words, dated events.
 _CUES = {
@@ -37,12 +42,23 @@ _CUES = {
 Embed = Callable[[list[str]], np.ndarray]
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What a longer answer reads: numbered passages of picked sentences, and how close each
+    picked sentence is to the question relative to the closest (1.0), by (passage, span)."""
+
+    passages: list[Passage]
+    closeness: dict[tuple[int, tuple[int, int]], float]
+
+
 def select_passages(
     question: str, hits: list[Hit], embed: Embed, shape: Shape, outlets: Sequence[str] = ()
-) -> list[Passage]:
+) -> Evidence:
     """Numbered passages made of the best sentences of `hits` for a longer answer, within
-    `shape.k * shape.passage_chars` characters. A comparison naming outlets takes sentences from
-    each named outlet in turn. Articles with instructions for the assistant are left out whole."""
+    `shape.k * shape.passage_chars` characters. A sentence much further from the question than the
+    closest (below `MIN_CLOSENESS` of its cosine) is not read at all. A comparison naming outlets
+    takes sentences from each named outlet in turn. Articles with instructions for the assistant
+    are left out whole."""
     tainted = tainted_articles(hits)
     hits = [h for h in hits if h.article_id not in tainted]
     candidates = [
@@ -52,14 +68,20 @@ def select_passages(
         if len(hit.text[s:e].split()) >= MIN_WORDS and e - s <= MAX_CHARS
     ]
     if not candidates:
-        return []
+        return Evidence([], {})
     texts = [_text(hits[i], span) for i, span in candidates]
     vectors = embed([question, *texts])
     sims = vectors[1:] @ vectors[1:].T
-    score = _scores(question, hits, candidates, texts, vectors[0] @ vectors[1:].T, sims, shape.name)
+    relevance = vectors[0] @ vectors[1:].T
+    closeness = relevance / max(float(relevance.max()), 1e-6)
+    score = _scores(question, hits, candidates, texts, relevance, sims, shape.name)
     groups = _groups(hits, candidates, shape, outlet_mentions(question, outlets) if shape.name == "compare" else [])
+    groups = [[j for j in group if closeness[j] >= MIN_CLOSENESS] for group in groups]
     picked = _pick(candidates, hits, texts, score, sims, groups, shape)
-    return _passages(hits, candidates, picked, score, shape)
+    passages = _passages(hits, candidates, picked, score, shape)
+    where = {(hits.index(p.hit), span): p.n for p in passages for span in p.spans}
+    near = {(where[(i, span)], span): float(closeness[j]) for j, (i, span) in enumerate(candidates) if (i, span) in where}
+    return Evidence(passages, near)
 
 
 def _text(hit: Hit, span: tuple[int, int]) -> str:
@@ -84,7 +106,20 @@ def _scores(
     rank = np.array([hits[i].score / top for i, _ in candidates])
     cue = _CUES.get(shape)
     cues = np.array([bool(cue and cue.search(t)) for t in texts], dtype=float)
-    return RELEVANCE * relevance + LEXICAL * lexical + AGREEMENT * agreement + RANK * rank + CUE * cues
+    specific = np.array([specificity(t, wanted) for t in texts])
+    return (RELEVANCE * relevance + LEXICAL * lexical + AGREEMENT * agreement + RANK * rank + CUE * cues
+            + SPECIFIC * specific)
+
+
+_SPECIFIC = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]+|\d[\d,.]*%?|[\"“”]")
+
+
+def specificity(sentence: str, asked: set[str]) -> float:
+    """How much a sentence tells beyond the topic: names, numbers and quotes the question does not
+    already hold, saturating at four ("The Sporting News is tracking the latest updates" has none)."""
+    found = [m.group(0) for m in _SPECIFIC.finditer(sentence)]
+    new = [f for f in found if not content_words(f) or not content_words(f) <= asked]
+    return min(1.0, len(new) / 4)
 
 
 def _groups(
@@ -158,3 +193,50 @@ def outlet_mentions(question: str, outlets: Sequence[str]) -> list[set[str]]:
         if find_outlets(question, {alias: aliases[alias]}, taken):
             mentions.append(set(aliases[alias]))
     return mentions
+
+
+MIN_CLAIMS = 4  # a summary, timeline or comparison states at least this many facts when it has them
+MIN_ARTICLES = 2
+_SAID = 0.6  # a sentence whose words an answer's claim already holds at this share adds nothing
+
+
+def with_quoted_evidence(verified: list[Verified], evidence: Evidence, shape: Shape) -> list[Verified]:
+    """A summary, timeline or comparison whose supported claims are fewer than `MIN_CLAIMS`, or
+    come from one article, is completed with the passages' own sentences, verbatim and labelled
+    with their outlet, each quoting itself: a small model often states one or two facts of the
+    several it read. Only sentences close to the question (`QUOTED_CLOSENESS`) are added, those
+    from articles not yet cited first; none repeats a claim. An
+    answer with no supported claim is left as it is (to be withheld)."""
+    if shape.name not in ("summary", "timeline", "compare") or not any(v.supported for v in verified):
+        return verified  # no supported claim: the passages may not be about the question at all
+    passages = evidence.passages
+    by_n = {p.n: p for p in passages}
+    out = list(verified)
+    quoted = {(s.n, s.span) for v in verified for s in v.supports}
+    said = [content_words(v.claim.text) for v in verified]
+    articles = {by_n[s.n].hit.article_id for v in verified for s in v.supports if s.n in by_n}
+
+    def wanted() -> bool:
+        return len(out) < MIN_CLAIMS or len(articles) < MIN_ARTICLES
+
+    for new_article_only in (True, False):
+        for passage in passages:
+            for span in passage.spans:
+                if not wanted():
+                    return out
+                text = passage.sentence(span)
+                words = content_words(text)
+                if evidence.closeness.get((passage.n, span), 0.0) < QUOTED_CLOSENESS:
+                    continue
+                if (passage.n, span) in quoted or is_instruction_like(text) or not words:
+                    continue
+                if new_article_only and passage.hit.article_id in articles:
+                    continue
+                if any(len(words & w) >= _SAID * len(words) for w in said):
+                    continue
+                claim = Claim(text, (passage.n,), bullet=True, label=passage.hit.source, newline=True)
+                out.append(Verified(claim, (Support(passage.n, span, 1.0),), True, False))
+                quoted.add((passage.n, span))
+                said.append(words)
+                articles.add(passage.hit.article_id)
+    return out
