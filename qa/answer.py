@@ -14,7 +14,7 @@ from qa.evidence import Evidence, outlet_mentions, select_passages, with_quoted_
 from qa.llm import LLM, Message, TokenProb
 from qa.metrics import is_abstention
 from qa.outlets import missing_outlets
-from qa.prompt import Passage, build_prompt, make_passages, tainted_articles
+from qa.prompt import Passage, build_prompt, content_words, make_passages, tainted_articles
 from qa.query import find_outlets, outlet_aliases
 from qa.retrieve import Filters, Retriever
 from qa.shapes import FACT, SHAPES, Shape, classify_question
@@ -136,8 +136,9 @@ class Answerer:
                 verified = outlet_checked(verified, passages, self.retriever.outlets())
             if not form.short_answer:
                 # A longer answer states only what its quotes back: an unsupported sentence (the
-                # model's own commentary, or a fact no passage holds) is left out, not flagged.
-                verified = [v for v in verified if v.supported]
+                # model's own commentary, or a fact no passage holds) or a copied headline is left
+                # out, not flagged.
+                verified = [v for v in verified if v.supported and not restates_a_title(v.claim.text, passages)]
             verified = without_repeats(verified)
             if not form.short_answer:
                 verified = with_quoted_evidence(verified, evidence, form)
@@ -304,6 +305,13 @@ def repeats_a_line(text: str) -> bool:
     lines = [strip_markers(line).strip(" -*•").lower() for line in text.split("\n")[:-1]]
     lines = [line for line in lines if line]
     return len(lines) >= 2 and lines[-1] in lines[:-1]
+
+
+def restates_a_title(claim: str, passages: list[Passage]) -> bool:
+    """A claim that is a passage's headline ("The FTX trial is bigger than Sam Bankman-Fried"): a
+    headline tells what an article is about, not what happened."""
+    words = content_words(claim)
+    return bool(words) and any(len(words & content_words(p.hit.title)) >= 0.8 * len(words) for p in passages)
 
 
 def without_repeats(verified: list[Verified]) -> list[Verified]:

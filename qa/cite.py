@@ -31,6 +31,7 @@ _CLAUSE_JOIN = re.compile(r";\s+|,?\s+(?:while|whereas|but|although|and)\s+|,\s+
 # Thresholds on the dev questions' answers: see README "Citations".
 LEXICAL_SUPPORT = 0.6
 SEMANTIC_SUPPORT = 0.62
+CLOSE_PARAPHRASE = 0.8  # a paraphrase sharing none of what the claim says of its names must be this close
 MIN_CONTENT_WORDS = 3  # "Yes." or "Sam Bankman-Fried." has nothing to verify on its own
 MIN_CLAUSE_WORDS = 3  # a side of "and" with fewer content words is not a fact of its own
 MAX_QUOTES = 3
@@ -124,22 +125,31 @@ def terms(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(every), frozenset(told)
 
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers a text states, thousands separators dropped ("1,400" and "1400" meet)."""
+    return {m.group(0).replace(",", "") for m in _NUMBER.finditer(text)}
+
+
 def word_share(claim: str, sentence: str) -> float:
     """Share of the claim's (stemmed) content words found in the sentence, nothing more."""
     wanted = terms(claim)[0]
     return len(wanted & terms(sentence)[0]) / len(wanted) if wanted else 0.0
 
 
-def is_paraphrase(claim: str, sentence: str) -> bool:
-    """Words a sentence must share with a claim that embeddings call a paraphrase of it: a quarter of
-    its content words and, when it says three things or more of its names, a third of those words.
-    Embeddings alone match topics, not facts ("Aliyev told Blinken he would halt" is not "Blinken
-    urged Aliyev to cease hostilities"); "27 fatalities" may still paraphrase "27 killed"."""
+def is_paraphrase(claim: str, sentence: str, cosine: float) -> bool:
+    """Is a sentence whose embedding is `cosine`-close to the claim a paraphrase of it? It must share
+    a quarter of the claim's content words and a third of the words that say something of its
+    names — or, sharing none of those, be very close (`CLOSE_PARAPHRASE`). Embeddings alone match
+    topics, not facts ("Aliyev told Blinken he would halt" is not "Blinken urged Aliyev to cease
+    hostilities"; "Altman's shake-up in November" is not "Altman was fired on November 18")."""
     wanted, told = terms(claim)
     have = terms(sentence)[0]
-    if not wanted or len(wanted & have) < MIN_SHARED_WORDS * len(wanted):
+    if cosine < SEMANTIC_SUPPORT or not wanted or len(wanted & have) < MIN_SHARED_WORDS * len(wanted):
         return False
-    return len(told) < 3 or len(told & have) * 3 >= len(told)
+    return not told or len(told & have) * 3 >= len(told) or cosine >= CLOSE_PARAPHRASE
 
 
 def lexical_support(claim: str, sentence: str) -> float:
@@ -272,7 +282,7 @@ def _verify_long(
             lexical_score = lexical[(id(claim), i)][j]
             cosine = float(row[j]) if row is not None else 0.0
             word_for_word = lexical_score >= LEXICAL_SUPPORT
-            ok = word_for_word or (cosine >= SEMANTIC_SUPPORT and is_paraphrase(clauses[i], candidates[j][2]))
+            ok = word_for_word or is_paraphrase(clauses[i], candidates[j][2], cosine)
             scored.append((ok, max(lexical_score, cosine), n in claim.cited, n, span, not word_for_word))
         # A sentence that says it word for word beats a paraphrase; the claim's own passages first.
         rank = lambda s: (s[0], s[0] and not s[5], s[1])  # noqa: E731
@@ -294,6 +304,8 @@ def _verify_long(
     covered = terms(" ".join(texts.get((s.n, s.span), "") for s in supports))[0]
     wanted = terms(claim.text)[0]
     cover_ok = bool(wanted) and len(wanted & covered) / len(wanted) >= LEXICAL_SUPPORT
+    quoted = " ".join(texts.get((s.n, s.span), "") for s in supports)
+    all_ok = all_ok and numbers(claim.text) <= numbers(quoted)  # "November 18" needs an 18 in its quotes
     # Every clause has its sentence; the cover check catches one clause quietly joining two facts,
     # unless a clause is a paraphrase that only the embeddings vouched for.
     supported = all_ok and (cover_ok or by_meaning)

@@ -261,6 +261,18 @@ def test_an_explanation_keeps_only_the_sentences_its_quotes_support(retriever) -
     assert "ice-free" not in answer.answer and len(answer.claims) == 1 and answer.claims[0].supported
 
 
+def test_a_copied_headline_is_not_a_fact() -> None:
+    from qa.answer import restates_a_title
+    from qa.prompt import make_passages
+    from qa.types import Hit
+
+    hit = Hit(1, "a1", 0, 0, 40, "Sam Bankman-Fried is on trial for fraud.", 1.0, "The FTX trial is bigger than Sam Bankman-Fried",
+              "The Verge", "https://e.org/1", "2023-09-28")
+    passages = make_passages("FTX trial", [hit])
+    assert restates_a_title("The FTX trial is bigger than Sam Bankman-Fried.", passages)
+    assert not restates_a_title("Sam Bankman-Fried is on trial for seven counts of fraud.", passages)
+
+
 def test_a_reply_looping_on_one_line_is_cut_and_said_once(retriever) -> None:
     line = "- The Zorblax glacier has lost a fifth of its ice since 1990 [1].\n"
     llm = FakeLLM([line * 6])

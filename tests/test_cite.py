@@ -183,11 +183,27 @@ def _same_direction(texts: list[str]):  # every text "means" the same: only the 
     return np.ones((len(texts), 2)) / np.sqrt(2)
 
 
+def _near(texts: list[str]):  # the claim (it says "urged") and every sentence 0.7 apart: close, not very close
+    import numpy as np
+
+    return np.array([[1.0, 0.0] if "urged" in t else [0.7, 0.714] for t in texts])
+
+
 def test_a_paraphrase_must_share_what_is_said_not_only_the_names() -> None:
     told = "Aliyev told Blinken that Azerbaijan would halt its operation only after the fighters surrender."
     passages = make_passages("Blinken", [_hit(1, told)])
     claim = parse_claims("Blinken urged Aliyev to immediately cease hostilities [1].")
-    assert not verify_claims(claim, passages, _same_direction)[0].supported
+    assert not verify_claims(claim, passages, _near)[0].supported
+
+
+def test_a_claims_numbers_must_be_in_its_quotes() -> None:
+    passages = make_passages("Karabakh", [_hit(1, BODY_A)])
+    (wrong,) = verify_claims(parse_claims("At least 72 people have been killed in Karabakh and 200 wounded [1]."),
+                             passages, _same_direction)
+    assert not wrong.supported
+    (right,) = verify_claims(parse_claims("At least 27 people have been killed in Karabakh and 200 wounded [1]."),
+                             passages, _same_direction)
+    assert right.supported
 
 
 def test_a_word_for_word_sentence_elsewhere_beats_a_paraphrase_in_the_cited_passage() -> None:
@@ -195,7 +211,7 @@ def test_a_word_for_word_sentence_elsewhere_beats_a_paraphrase_in_the_cited_pass
     urged = "Blinken urged Aliyev to immediately cease hostilities, the State Department said."
     passages = make_passages("Blinken", [_hit(1, told), _hit(2, urged, 40)])
     (verified,) = verify_claims(parse_claims("Blinken urged Aliyev to immediately cease hostilities [1]."), passages,
-                                _same_direction)
+                                _near)
     assert verified.supported and verified.reattributed and verified.n == 2
 
 
