@@ -38,6 +38,15 @@ def test_named_outlet_gets_its_own_evidence(retriever) -> None:
     assert {"Polar Times", "Sports Daily"} <= {h.source for h in hits}
 
 
+def test_a_comparison_can_keep_several_places_per_named_outlet(tiny_corpus, index_dir, embedder) -> None:
+    ingest_corpus(tiny_corpus, index_dir, embedder, IngestOptions(chunk_chars=120))
+    retriever = Retriever(index_dir, embedder)
+    question = "How did Polar Times and Reuters report the Zorblax glacier?"
+    one = retriever.search(question, k=4, max_per_article=10)
+    several = retriever.search(question, k=4, max_per_article=10, source_quota=2)
+    assert sum(h.source == "Reuters" for h in several) >= 2 > sum(h.source == "Reuters" for h in one)
+
+
 def test_relative_time_counts_back_from_the_newest_article(retriever) -> None:
     plan = retriever.plan("What happened last week?")
     assert plan.dates[0].until == date(2023, 12, 2)
