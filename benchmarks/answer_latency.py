@@ -85,7 +85,7 @@ def main() -> None:
         first_ms.append(answer.timings["first_token_ms"])
         if len(stamps) >= 8:
             ours.append((len(stamps) - 1) / (stamps[-1] - stamps[0]))
-            messages = build_prompt(question, make_passages(question, answer.hits, answerer.passage_chars))
+            messages = build_prompt(question, make_passages(question, answer.hits, answerer.shapes["fact"].passage_chars))
             prompt_tokens.append(count_prompt_tokens(timed.llm._load(), messages))
             theirs.append(_llama_own_speed(timed.llm, messages, len(stamps)))
         print(f"{answer.timings['first_token_ms']:7.0f} ms to first token | {question[:70]}", file=sys.stderr)

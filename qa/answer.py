@@ -18,7 +18,7 @@ from qa.prompt import Passage, build_prompt, content_words, make_passages, taint
 from qa.query import find_outlets, outlet_aliases
 from qa.retrieve import Filters, Retriever
 from qa.shapes import FACT, SHAPES, Shape, classify_question
-from qa.types import Answer, Hit
+from qa.types import Answer, Hit, Source
 
 # Below this probability for the first token of a name or number, the answer is withheld: tuned on
 # dev replies of the default model (README "Answers").
@@ -41,6 +41,18 @@ class Token:
     """A piece of the answer as the model streams it."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The passages the model will read, sent as soon as retrieval is done (before its first
+    token), so a reader sees the evidence while the answer is written."""
+
+    items: tuple[Source, ...]
+    retrieve_ms: float
+
+
+Event = Token | Sources | Answer
 
 
 @dataclass(frozen=True)
@@ -88,8 +100,9 @@ class Answerer:
         filters: Filters | None = None,
         now: date | None = None,
         shape: str | None = None,
-    ) -> Iterator[Token | Answer]:
-        """Yield the answer's tokens as they come, then the verified `Answer`. `k` overrides the
+    ) -> Iterator[Event]:
+        """Yield the passages to be read (`Sources`), the answer's tokens as they come, then the
+        verified `Answer`. `k` overrides the
         shape's number of passages, `now` anchors relative dates, `shape` forces a shape."""
         started = time.perf_counter()
         standalone = self.rewrite(question, history)
@@ -105,6 +118,8 @@ class Answerer:
             hits, evidence = self._evidence(standalone, form, filters, now)
             passages = evidence.passages
         retrieved = time.perf_counter()
+        if passages:
+            yield Sources(sources_of(standalone, passages), round((retrieved - started) * 1000, 1))
         first_token = None
         labels = _LabelFilter()
         gated = form.short_answer and self.min_confidence > 0
@@ -139,6 +154,7 @@ class Answerer:
                 # model's own commentary, or a fact no passage holds) or a copied headline is left
                 # out, not flagged.
                 verified = [v for v in verified if v.supported and not restates_a_title(v.claim.text, passages)]
+                verified = without_restatements(verified)
             verified = without_repeats(verified)
             if not form.short_answer:
                 verified = with_quoted_evidence(verified, evidence, form)
@@ -307,6 +323,18 @@ def repeats_a_line(text: str) -> bool:
     return len(lines) >= 2 and lines[-1] in lines[:-1]
 
 
+def sources_of(question: str, passages: list[Passage]) -> tuple[Source, ...]:
+    """Each passage's outlet, date, title and the sentence of it sharing most words with the question."""
+    wanted = content_words(question)
+    items = []
+    for passage in passages:
+        span = max(passage.spans, key=lambda sp: len(wanted & content_words(passage.sentence(sp))))
+        hit = passage.hit
+        items.append(Source(passage.n, hit.article_id, hit.title, hit.source, hit.url, hit.published_at,
+                            passage.sentence(span), span[0], span[1]))
+    return tuple(items)
+
+
 def restates_a_title(claim: str, passages: list[Passage]) -> bool:
     """A claim that is a passage's headline ("The FTX trial is bigger than Sam Bankman-Fried"): a
     headline tells what an article is about, not what happened."""
@@ -324,6 +352,25 @@ def without_repeats(verified: list[Verified]) -> list[Verified]:
             seen.add(key)
             kept.append(item)
     return kept
+
+
+RESTATED = 0.8  # a claim this much of whose words another claim holds says nothing new
+
+
+def without_restatements(verified: list[Verified]) -> list[Verified]:
+    """A longer answer's claims minus those another claim already says (most of their content
+    words within it): the small model restates a fact, or merges two bullets into a third. Of two
+    claims saying the same, the longer (or the first) is kept."""
+    words = [content_words(v.claim.text) for v in verified]
+
+    def restated(i: int) -> bool:
+        return any(
+            j != i and words[i] and len(words[i] & words[j]) >= RESTATED * len(words[i])
+            and (len(words[j]) > len(words[i]) or (len(words[j]) == len(words[i]) and j < i))
+            for j in range(len(verified))
+        )
+
+    return [v for i, v in enumerate(verified) if not restated(i)]
 
 
 def outlet_checked(verified: list[Verified], passages: list[Passage], outlets: list[str]) -> list[Verified]:

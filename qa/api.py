@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from qa import __version__
 from qa.access import Access
-from qa.answer import Answerer, Token, Turn
+from qa.answer import Answerer, Event, Sources, Token, Turn
 from qa.errors import QAError
 from qa.retrieve import Filters
 from qa.types import Answer
@@ -74,8 +74,9 @@ def build_router(answerer: Answerer, access: Access) -> APIRouter:
 
     @router.post("/ask", dependencies=reader)
     def ask(body: AskIn):  # noqa: ANN202
-        """Answer with citations; with `stream: true`, Server-Sent Events: `token` events, then one
-        `answer` event carrying the whole answer object (or an `error` event)."""
+        """Answer with citations; with `stream: true`, Server-Sent Events: one `sources` event (the
+        passages about to be read) as soon as retrieval is done, `token` events, then one `answer`
+        event carrying the whole answer object (or an `error` event)."""
         history = [Turn(t.question, t.answer) for t in body.history]
         filters = body.filters.to_filters() if body.filters else None
         events = answerer.stream(body.question, history, body.k, filters, body.now, body.shape)
@@ -87,11 +88,18 @@ def build_router(answerer: Answerer, access: Access) -> APIRouter:
     return router
 
 
-def _sse(events: Iterator[Token | Answer]) -> Iterator[str]:
+def sources_payload(event: Sources) -> dict:
+    """The `sources` event: the passages about to be read, with their best sentence."""
+    return {"sources": [asdict(item) for item in event.items], "retrieve_ms": event.retrieve_ms}
+
+
+def _sse(events: Iterator[Event]) -> Iterator[str]:
     try:
         for event in events:
             if isinstance(event, Token):
                 yield f"event: token\ndata: {json.dumps({'text': event.text}, ensure_ascii=False)}\n\n"
+            elif isinstance(event, Sources):
+                yield f"event: sources\ndata: {json.dumps(sources_payload(event), ensure_ascii=False)}\n\n"
             else:
                 yield f"event: answer\ndata: {json.dumps(answer_payload(event), ensure_ascii=False)}\n\n"
     except QAError as exc:

@@ -74,11 +74,23 @@ def print_citations(answer) -> None:  # noqa: ANN001
             print(f"      [{q.n}] “{q.quote}”")
 
 
+def print_sources(event) -> None:  # noqa: ANN001
+    """What the model is reading, shown while it writes (stderr, so stdout holds only the answer)."""
+    print("Reading:", file=sys.stderr)
+    for item in event.items:
+        print(f"  [{item.n}] {item.source} {item.published_at[:10]} — {item.title}\n      “{item.sentence}”", file=sys.stderr)
+    print(file=sys.stderr, flush=True)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.answer import Token
+    from qa.answer import Sources, Token
 
     answerer = _answerer(args)
     for event in answerer.stream(args.question, filters=_filters(args), k=args.k, shape=args.shape):
+        if isinstance(event, Sources):
+            if not args.json:
+                print_sources(event)
+            continue
         if isinstance(event, Token):
             if not args.json:
                 print(event.text, end="", flush=True)
@@ -94,7 +106,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from qa.answer import Token, Turn
+    from qa.answer import Sources, Token, Turn
 
     answerer = _answerer(args)
     history: list[Turn] = []
@@ -109,6 +121,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
         try:
             print("bot> ", end="", flush=True)
             for event in answerer.stream(question, history, k=args.k, filters=_filters(args), shape=args.shape):
+                if isinstance(event, Sources):
+                    continue  # the chat streams the answer at once; sources come with it
                 if isinstance(event, Token):
                     print(event.text, end="", flush=True)
                 else:

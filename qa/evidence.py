@@ -25,7 +25,8 @@ MIN_WORDS = 6  # shorter "sentences" are headlines, captions, bylines and dateli
 MAX_CHARS = 600  # longer ones are run-on lists or markup the splitter could not cut
 REDUNDANT = 0.8  # cosine above which a sentence says again what a picked one says
 MIN_CLOSENESS = 0.4  # a sentence read for an answer is at least this close to the question, relative to the closest
-QUOTED_CLOSENESS = 0.6  # a sentence added verbatim to an answer, the same
+QUOTED_CLOSENESS = 0.6  # a sentence added verbatim to an answer from an article the model cited, the same
+NEW_ARTICLE_CLOSENESS = 0.8  # ... from an article the model did not cite
 PER_ARTICLE = {"explain": 4, "quote": 4, "summary": 3, "timeline": 2, "compare": 4}
 RELEVANCE, LEXICAL, AGREEMENT, RANK, CUE, SPECIFIC = 1.0, 0.3, 0.25, 0.1, 0.05, 0.5
 
@@ -70,11 +71,12 @@ def select_passages(
     if not candidates:
         return Evidence([], {})
     texts = [_text(hits[i], span) for i, span in candidates]
-    vectors = embed([question, *texts])
+    topic = topic_of(question)
+    vectors = embed([topic, *texts])
     sims = vectors[1:] @ vectors[1:].T
     relevance = vectors[0] @ vectors[1:].T
     closeness = relevance / max(float(relevance.max()), 1e-6)
-    score = _scores(question, hits, candidates, texts, relevance, sims, shape.name)
+    score = _scores(topic, hits, candidates, texts, relevance, sims, shape.name)
     groups = _groups(hits, candidates, shape, outlet_mentions(question, outlets) if shape.name == "compare" else [])
     groups = [[j for j in group if closeness[j] >= MIN_CLOSENESS] for group in groups]
     picked = _pick(candidates, hits, texts, score, sims, groups, shape)
@@ -82,6 +84,21 @@ def select_passages(
     where = {(hits.index(p.hit), span): p.n for p in passages for span in p.spans}
     near = {(where[(i, span)], span): float(closeness[j]) for j, (i, span) in enumerate(candidates) if (i, span) in where}
     return Evidence(passages, near)
+
+
+# How a chat question asks, not what it asks about: "What happened in X" would match every
+# "here is what happened" sentence of every story.
+_ASKING = frozenset(
+    """happened happen happening summarize summarise summary overview rundown recap brief give me tell
+    timeline chronology sequence events event develop developed unfold unfolded evolve play played out
+    say said describe described cover covered react reacted explain going latest know key main""".split()
+)
+
+
+def topic_of(question: str) -> str:
+    """The question without the words that only say how it asks (what it is about stays)."""
+    kept = [w for w in question.split() if w.lower().strip("?.,!'’\"") not in _ASKING]
+    return " ".join(kept) or question
 
 
 def _text(hit: Hit, span: tuple[int, int]) -> str:
@@ -204,8 +221,9 @@ def with_quoted_evidence(verified: list[Verified], evidence: Evidence, shape: Sh
     """A summary, timeline or comparison whose supported claims are fewer than `MIN_CLAIMS`, or
     come from one article, is completed with the passages' own sentences, verbatim and labelled
     with their outlet, each quoting itself: a small model often states one or two facts of the
-    several it read. Only sentences close to the question (`QUOTED_CLOSENESS`) are added, those
-    from articles not yet cited first; none repeats a claim. An
+    several it read. Only sentences close to the question are added (`QUOTED_CLOSENESS` of the
+    closest sentence's cosine; `NEW_ARTICLE_CLOSENESS` from an article the model did not cite),
+    those from articles not yet cited first; none repeats a claim. An
     answer with no supported claim is left as it is (to be withheld)."""
     if shape.name not in ("summary", "timeline", "compare") or not any(v.supported for v in verified):
         return verified  # no supported claim: the passages may not be about the question at all
@@ -215,6 +233,7 @@ def with_quoted_evidence(verified: list[Verified], evidence: Evidence, shape: Sh
     quoted = {(s.n, s.span) for v in verified for s in v.supports}
     said = [content_words(v.claim.text) for v in verified]
     articles = {by_n[s.n].hit.article_id for v in verified for s in v.supports if s.n in by_n}
+    cited = set(articles)  # what the model itself drew on
 
     def wanted() -> bool:
         return len(out) < MIN_CLAIMS or len(articles) < MIN_ARTICLES
@@ -226,7 +245,8 @@ def with_quoted_evidence(verified: list[Verified], evidence: Evidence, shape: Sh
                     return out
                 text = passage.sentence(span)
                 words = content_words(text)
-                if evidence.closeness.get((passage.n, span), 0.0) < QUOTED_CLOSENESS:
+                closeness = evidence.closeness.get((passage.n, span), 0.0)
+                if closeness < (NEW_ARTICLE_CLOSENESS if passage.hit.article_id not in cited else QUOTED_CLOSENESS):
                     continue
                 if (passage.n, span) in quoted or is_instruction_like(text) or not words:
                     continue

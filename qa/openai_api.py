@@ -33,7 +33,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qa.access import Access
-from qa.answer import Answerer, Token, Turn
+from qa.answer import Answerer, Event, Token, Turn
 from qa.api import FiltersIn, answer_payload
 from qa.errors import QAError
 from qa.types import Answer
@@ -157,7 +157,7 @@ def _usage(prompt: str, completion: str) -> dict:
             "total_tokens": prompt_tokens + completion_tokens}
 
 
-def _chunks(events: Iterator[Token | Answer], completion_id: str, created: int, prompt: str) -> Iterator[str]:
+def _chunks(events: Iterator[Event], completion_id: str, created: int, prompt: str) -> Iterator[str]:
     """The events as `chat.completion.chunk` Server-Sent Events, ending with `[DONE]`."""
     def chunk(delta: dict, finish: str | None = None, **extra: object) -> str:
         body = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
@@ -169,7 +169,7 @@ def _chunks(events: Iterator[Token | Answer], completion_id: str, created: int, 
         for event in events:
             if isinstance(event, Token):
                 yield chunk({"content": event.text})
-            else:
+            elif isinstance(event, Answer):  # the OpenAI protocol has no place for early sources
                 yield chunk({}, "stop", usage=_usage(prompt, event.answer), answer=event.answer, **_extras(event))
     except QAError as exc:
         error = {"message": str(exc), "type": type(exc).__name__, "code": None}

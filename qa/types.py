@@ -73,6 +73,22 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A passage the model is about to read, shown before it answers: where it comes from and its
+    sentence closest to the question (`article.body[start:end] == sentence`)."""
+
+    n: int
+    article_id: str
+    title: str
+    source: str
+    url: str
+    published_at: str
+    sentence: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Quote:
     """An exact sentence of an article that supports a claim: `article.body[start:end] == quote`."""
 

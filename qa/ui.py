@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
-from qa.answer import Answerer, Token, Turn
+from qa.answer import Answerer, Sources, Token, Turn
 from qa.errors import QAError
 from qa.loaders import SUPPORTED_SUFFIXES
 from qa.retrieve import Filters
@@ -195,13 +195,27 @@ def respond(answerer: Answerer, message: str, history: list[dict], k: int | None
             filters: Filters | None = None) -> Iterator[str]:
     """Stream the answer text, then the final answer with its sources (what the chat shows)."""
     turns = _turns(history)
-    text = ""
+    text, reading = "", ""
     for event in answerer.stream(message, turns, k, filters):
-        if isinstance(event, Token):
+        if isinstance(event, Sources):
+            reading = render_reading(event)
+            yield reading
+        elif isinstance(event, Token):
             text += event.text
-            yield html.escape(text)
+            yield f"{html.escape(text)}\n\n{reading}" if reading else html.escape(text)
         else:
             yield render_answer(event, turn=len(turns) + 1)
+
+
+def render_reading(event: Sources) -> str:
+    """The passages being read, shown until the answer replaces them: outlet, date, title and the
+    sentence closest to the question (article text escaped)."""
+    rows = "".join(
+        f'<li>[{item.n}] <b>{html.escape(item.source)}</b> {html.escape(item.published_at[:10])} — '
+        f'{html.escape(item.title)}<br><i>“{html.escape(item.sentence)}”</i></li>'
+        for item in event.items
+    )
+    return f'<details class="qa-reading" open><summary>Reading {len(event.items)} passages…</summary><ul>{rows}</ul></details>'
 
 
 def _turns(history: list[dict]) -> list[Turn]:
@@ -213,7 +227,7 @@ def _turns(history: list[dict]) -> list[Turn]:
         elif message.get("role") == "assistant" and content.startswith('<div class="qa-error"'):
             question = None  # a failed question is not part of the conversation
         elif message.get("role") == "assistant" and question:
-            answer = content.split(_SOURCES_TAG)[0]
+            answer = content.split(_SOURCES_TAG)[0].split('<details class="qa-reading"')[0]  # a stopped answer keeps its reading list
             turns.append(Turn(question, html.unescape(re.sub(r"<[^>]+>", "", answer)).strip()))
             question = None
     return turns

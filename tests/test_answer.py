@@ -261,6 +261,19 @@ def test_an_explanation_keeps_only_the_sentences_its_quotes_support(retriever) -
     assert "ice-free" not in answer.answer and len(answer.claims) == 1 and answer.claims[0].supported
 
 
+def test_a_claim_another_claim_already_says_is_dropped() -> None:
+    from qa.answer import without_restatements
+    from qa.cite import Claim, Verified
+
+    def v(text: str) -> Verified:
+        return Verified(Claim(text, (1,)), (), True, False)
+
+    claims = [v("COP28 was a home game for fossil fuel interests."), v("Delegates gathered to wrangle over fossil fuels."),
+              v("COP28 was a home game for fossil fuel interests, where delegates gathered to wrangle over fossil fuels."),
+              v("Coal power will be phased down.")]
+    assert [c.claim.text for c in without_restatements(claims)] == [claims[2].claim.text, claims[3].claim.text]
+
+
 def test_a_copied_headline_is_not_a_fact() -> None:
     from qa.answer import restates_a_title
     from qa.prompt import make_passages

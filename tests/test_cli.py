@@ -85,3 +85,15 @@ def test_the_ask_help_states_the_real_passage_budget(capsys) -> None:
         main(["ask", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "QA_TOP_K or 4" in out and "default 5)" not in out
+
+
+def test_ask_shows_what_it_reads_before_the_answer(tiny_corpus, index_dir, capsys) -> None:
+    assert main(["ingest", str(tiny_corpus), "--index", str(index_dir)]) == 0
+    capsys.readouterr()
+    question = "What did the survey find at the Zorblax glacier's edge?"
+    assert main(["ask", question, "--llm", "fake", "--index", str(index_dir)]) == 0
+    out, err = capsys.readouterr()
+    assert err.index("Reading:") < err.index("Polar Times") and "meltwater" in err.lower()
+    assert "Reading:" not in out and "[1]" in out
+    assert main(["ask", question, "--llm", "fake", "--json", "--index", str(index_dir)]) == 0
+    assert json.loads(capsys.readouterr().out)["citations"]  # stdout stays one JSON object

@@ -50,6 +50,8 @@ def _cited(n: int, text: str, title: str = "Title", url: str = "https://example.
 def test_chat_streams_then_shows_sources_with_the_quote_highlighted(answerer) -> None:
     shown = list(respond(answerer, GLACIER_QUESTION, []))
     assert len(shown) > 2 and "<mark>" not in shown[0]
+    assert shown[0].startswith('<details class="qa-reading"') and "Polar Times" in shown[0]  # evidence first
+    assert "qa-reading" not in shown[-1]
     assert "<mark>The survey found meltwater lakes forming at the glacier&#x27;s edge.</mark>" in shown[-1]
     assert "Polar Times" in shown[-1] and "2023-10-05" in shown[-1]
 
