@@ -10,7 +10,7 @@ from datetime import date
 
 from qa.cite import Verified, is_grounded, parse_claims, render, strip_markers, verify_claims
 from qa.embedding import Embedder
-from qa.evidence import Evidence, outlet_mentions, select_passages, with_quoted_evidence
+from qa.evidence import outlet_mentions, select_passages
 from qa.llm import LLM, Message, TokenProb
 from qa.metrics import is_abstention
 from qa.outlets import missing_outlets
@@ -102,8 +102,8 @@ class Answerer:
         shape: str | None = None,
     ) -> Iterator[Event]:
         """Yield the passages to be read (`Sources`), the answer's tokens as they come, then the
-        verified `Answer`. `k` overrides the
-        shape's number of passages, `now` anchors relative dates, `shape` forces a shape."""
+        verified `Answer`. `k` overrides the shape's number of passages, `now` anchors relative
+        dates, `shape` forces a shape."""
         started = time.perf_counter()
         standalone = self.rewrite(question, history)
         form = self.shapes[shape] if shape else self.shape_of(standalone)
@@ -115,8 +115,7 @@ class Answerer:
             hits = self._retrieve(standalone, form, form.k, filters, now)
             passages = make_passages(standalone, hits, form.passage_chars)
         else:
-            hits, evidence = self._evidence(standalone, form, filters, now)
-            passages = evidence.passages
+            hits, passages = self._evidence(standalone, form, filters, now)
         retrieved = time.perf_counter()
         if passages:
             yield Sources(sources_of(standalone, passages), round((retrieved - started) * 1000, 1))
@@ -156,8 +155,6 @@ class Answerer:
                 verified = [v for v in verified if v.supported and not restates_a_title(v.claim.text, passages)]
                 verified = without_restatements(verified)
             verified = without_repeats(verified)
-            if not form.short_answer:
-                verified = with_quoted_evidence(verified, evidence, form)
             if form.by_date:
                 verified = dated(verified, passages)
             text, citations, claims = render(verified, passages)
@@ -184,8 +181,8 @@ class Answerer:
 
     def _evidence(
         self, question: str, form: Shape, filters: Filters | None, now: date | None
-    ) -> tuple[list[Hit], Evidence]:
-        """A longer answer's passages: the best sentences of a deeper pool of hits (`qa.evidence`).
+    ) -> tuple[list[Hit], list[Passage]]:
+        """A longer answer's passages: the best chunks of a deeper pool of hits (`qa.evidence`).
         Hits far below the best match are left out (on a topic one article covers, the rest of the
         pool is unrelated stories), except a compared outlet's, which rank lower by nature."""
         outlets = self.retriever.outlets()
@@ -193,8 +190,8 @@ class Answerer:
         hits = self._retrieve(question, form, form.k * EVIDENCE_POOL, filters, now, source_quota=form.k if comparing else None)
         named = set().union(*outlet_mentions(question, outlets)) if comparing else set()
         hits = [h for h in hits if h.score >= RELATIVE_RELEVANCE * hits[0].score or h.source in named]
-        evidence = select_passages(question, hits, lambda texts: self.embedder.embed(texts), form, outlets)
-        return list({p.hit.chunk_id: p.hit for p in evidence.passages}.values()), evidence
+        passages = select_passages(question, hits, lambda texts: self.embedder.embed(texts), form, outlets)
+        return [p.hit for p in passages], passages
 
     def _retrieve(
         self, question: str, form: Shape, k: int, filters: Filters | None, now: date | None,

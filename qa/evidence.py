@@ -1,33 +1,26 @@
-"""Which sentences does a longer answer read? For explanations, quotes, summaries, timelines and
-comparisons the retrieved chunks are cut into sentences, each scored by how well it answers the
-question and how far other articles agree with it, and the best are picked — no two saying the same
-thing, a few per article — up to the shape's character budget. A small model copies what it reads
-first, so it should read the facts asked about, not the background around one matching sentence."""
+"""What does a longer answer read? For explanations, quotes, summaries, timelines and comparisons
+every sentence of a deeper pool of hits is scored — closeness to the question's topic, other
+articles agreeing, names and numbers it adds, the shape's cue words — and the k chunks with the
+best sentences are shown as windows around that sentence (its neighbours give it context), best
+first. A small model copies what it reads first, so it should read the facts asked about."""
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from qa.cite import Claim, Support, Verified
 from qa.prompt import Passage, content_words, tainted_articles
 from qa.query import find_outlets, outlet_aliases
 from qa.sentences import sentence_spans
 from qa.shapes import Shape
 from qa.types import Hit
-from qa.untrusted import is_instruction_like
 
 MIN_WORDS = 6  # shorter "sentences" are headlines, captions, bylines and datelines
 MAX_CHARS = 600  # longer ones are run-on lists or markup the splitter could not cut
-REDUNDANT = 0.8  # cosine above which a sentence says again what a picked one says
-MIN_CLOSENESS = 0.4  # a sentence read for an answer is at least this close to the question, relative to the closest
-QUOTED_CLOSENESS = 0.6  # a sentence added verbatim to an answer from an article the model cited, the same
-NEW_ARTICLE_CLOSENESS = 0.8  # ... from an article the model did not cite
-PER_ARTICLE = {"explain": 4, "quote": 4, "summary": 3, "timeline": 2, "compare": 4}
+REDUNDANT = 0.8  # cosine above which a chunk's best sentence says again what a chosen one's says
+MIN_CLOSENESS = 0.4  # a chunk is read only if its best sentence is this close to the topic, relative to the closest
 RELEVANCE, LEXICAL, AGREEMENT, RANK, CUE, SPECIFIC = 1.0, 0.3, 0.25, 0.1, 0.05, 0.5
 
 # What each shape looks for beyond the question's topic: reasons, someone's words, dated events.
@@ -43,47 +36,41 @@ _CUES = {
 Embed = Callable[[list[str]], np.ndarray]
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """What a longer answer reads: numbered passages of picked sentences, and how close each
-    picked sentence is to the question relative to the closest (1.0), by (passage, span)."""
-
-    passages: list[Passage]
-    closeness: dict[tuple[int, tuple[int, int]], float]
-
-
 def select_passages(
     question: str, hits: list[Hit], embed: Embed, shape: Shape, outlets: Sequence[str] = ()
-) -> Evidence:
-    """Numbered passages made of the best sentences of `hits` for a longer answer, within
-    `shape.k * shape.passage_chars` characters. A sentence much further from the question than the
-    closest (below `MIN_CLOSENESS` of its cosine) is not read at all. A comparison naming outlets
-    takes sentences from each named outlet in turn. Articles with instructions for the assistant
-    are left out whole."""
+) -> list[Passage]:
+    """Up to `shape.k` numbered passages of at most `shape.passage_chars`: the chunks of `hits`
+    whose best sentence scores highest — none whose best sentence repeats a chosen one's, none
+    below `MIN_CLOSENESS` — each trimmed to a window around that sentence. A comparison naming
+    outlets takes chunks from each named outlet in turn. Articles with instructions for the
+    assistant are left out whole."""
     tainted = tainted_articles(hits)
     hits = [h for h in hits if h.article_id not in tainted]
+    spans = {i: [(hit.start + s, hit.start + e) for s, e in sentence_spans(hit.text)] for i, hit in enumerate(hits)}
     candidates = [
-        (i, (hit.start + s, hit.start + e))
-        for i, hit in enumerate(hits)
-        for s, e in sentence_spans(hit.text)
-        if len(hit.text[s:e].split()) >= MIN_WORDS and e - s <= MAX_CHARS
+        (i, span) for i, hit in enumerate(hits) for span in spans[i]
+        if len(_text(hit, span).split()) >= MIN_WORDS and span[1] - span[0] <= MAX_CHARS
     ]
     if not candidates:
-        return Evidence([], {})
+        return []
     texts = [_text(hits[i], span) for i, span in candidates]
     topic = topic_of(question)
     vectors = embed([topic, *texts])
     sims = vectors[1:] @ vectors[1:].T
     relevance = vectors[0] @ vectors[1:].T
-    closeness = relevance / max(float(relevance.max()), 1e-6)
     score = _scores(topic, hits, candidates, texts, relevance, sims, shape.name)
-    groups = _groups(hits, candidates, shape, outlet_mentions(question, outlets) if shape.name == "compare" else [])
-    groups = [[j for j in group if closeness[j] >= MIN_CLOSENESS] for group in groups]
-    picked = _pick(candidates, hits, texts, score, sims, groups, shape)
-    passages = _passages(hits, candidates, picked, score, shape)
-    where = {(hits.index(p.hit), span): p.n for p in passages for span in p.spans}
-    near = {(where[(i, span)], span): float(closeness[j]) for j, (i, span) in enumerate(candidates) if (i, span) in where}
-    return Evidence(passages, near)
+    score = np.where(relevance >= MIN_CLOSENESS * float(relevance.max()), score, -np.inf)
+    best = {}  # chunk -> its best candidate
+    for j, (i, _) in enumerate(candidates):
+        if score[j] > -np.inf and (i not in best or score[j] > score[best[i]]):
+            best[i] = j
+    groups = _groups(hits, shape, outlet_mentions(question, outlets) if shape.name == "compare" else [])
+    chosen = _choose(best, score, sims, groups, shape.k)
+    own = {candidates[j][1]: float(score[j]) for j in range(len(candidates))}
+    windows = [(i, _window(spans[i], candidates[best[i]][1], own, hits[i], shape.passage_chars)) for i in chosen]
+    if shape.by_date:
+        windows.sort(key=lambda w: hits[w[0]].published_at or "9999")
+    return [Passage(n, hits[i], kept) for n, (i, kept) in enumerate(windows, start=1)]
 
 
 # How a chat question asks, not what it asks about: "What happened in X" would match every
@@ -139,65 +126,52 @@ def specificity(sentence: str, asked: set[str]) -> float:
     return min(1.0, len(new) / 4)
 
 
-def _groups(
-    hits: list[Hit], candidates: list[tuple[int, tuple[int, int]]], shape: Shape, mentions: list[set[str]]
-) -> list[list[int]]:
-    """Candidates in the groups picks rotate over: one per named outlet in a comparison (when two
-    or more of them have passages), else one group of all."""
-    everything = list(range(len(candidates)))
+def _groups(hits: list[Hit], shape: Shape, mentions: list[set[str]]) -> list[list[int]]:
+    """The chunks choices rotate over: one group per named outlet in a comparison (when two or
+    more of them have chunks), else one group of all."""
+    everything = list(range(len(hits)))
     if shape.name != "compare":
         return [everything]
     named = [m for m in mentions if any(h.source in m for h in hits)]
     if len(named) < 2:
         return [everything]
-    return [[j for j in everything if hits[candidates[j][0]].source in mention] for mention in named]
+    return [[i for i in everything if hits[i].source in mention] for mention in named]
 
 
-def _pick(
-    candidates: list[tuple[int, tuple[int, int]]], hits: list[Hit], texts: list[str], score: np.ndarray,
-    sims: np.ndarray, groups: list[list[int]], shape: Shape,
-) -> list[int]:
-    """Greedy: the best-scoring sentence that fits the budget, is not a near-repeat of a picked one
-    and whose article has room, taking from each group in turn."""
-    budget = shape.k * shape.passage_chars
-    cap = PER_ARTICLE.get(shape.name, 3)
-    queues = [sorted(group, key=lambda j: -score[j]) for group in groups]
-    picked: list[int] = []
-    per_article: Counter[str] = Counter()
-    used = 0
-    while any(queues):
+def _choose(best: dict[int, int], score: np.ndarray, sims: np.ndarray, groups: list[list[int]], k: int) -> list[int]:
+    """Chunks by their best sentence's score, taking from each group in turn, skipping a chunk
+    whose best sentence says what a chosen chunk's says; best first."""
+    queues = [sorted((i for i in group if i in best), key=lambda i: -score[best[i]]) for group in groups]
+    chosen: list[int] = []
+    while len(chosen) < k and any(queues):
         for queue in queues:
-            while queue:
-                j = queue.pop(0)
-                article = hits[candidates[j][0]].article_id
-                size = len(texts[j]) + 1
-                if used + size > budget or per_article[article] >= cap:
+            while queue and len(chosen) < k:
+                i = queue.pop(0)
+                if chosen and float(max(sims[best[i], best[c]] for c in chosen)) > REDUNDANT:
                     continue
-                if picked and float(sims[j, picked].max()) > REDUNDANT:
-                    continue
-                picked.append(j)
-                per_article[article] += 1
-                used += size
+                chosen.append(i)
                 break
-    return picked
+    return sorted(chosen, key=lambda i: -score[best[i]])
 
 
-def _passages(
-    hits: list[Hit], candidates: list[tuple[int, tuple[int, int]]], picked: list[int], score: np.ndarray,
-    shape: Shape,
-) -> list[Passage]:
-    """One passage per chunk with picked sentences (in article order), best chunk first — oldest
-    first for a timeline."""
-    spans: dict[int, list[tuple[int, int]]] = {}
-    best: dict[int, float] = {}
-    for j in picked:
-        i, span = candidates[j]
-        spans.setdefault(i, []).append(span)
-        best[i] = max(best.get(i, -1e9), float(score[j]))
-    order = sorted(spans, key=lambda i: -best[i])
-    if shape.by_date:
-        order = sorted(order, key=lambda i: hits[i].published_at or "9999")
-    return [Passage(n, hits[i], tuple(sorted(spans[i]))) for n, i in enumerate(order, start=1)]
+def _window(
+    spans: list[tuple[int, int]], center: tuple[int, int], own: dict[tuple[int, int], float], hit: Hit, max_chars: int
+) -> tuple[tuple[int, int], ...]:
+    """The sentences around `center`, in article order, growing toward the better-scored
+    neighbour while they fit in `max_chars`."""
+    at = spans.index(center)
+    keep, low, high = {at}, at, at
+    size = center[1] - center[0]
+    while True:
+        options = [i for i in (low - 1, high + 1) if 0 <= i < len(spans)]
+        options = [i for i in options if size + spans[i][1] - spans[i][0] + 1 <= max_chars]
+        if not options:
+            break
+        pick = max(options, key=lambda i: (own.get(spans[i], -1.0), -abs(i - at)))
+        keep.add(pick)
+        size += spans[pick][1] - spans[pick][0] + 1
+        low, high = min(keep), max(keep)
+    return tuple(spans[i] for i in sorted(keep))
 
 
 def outlet_mentions(question: str, outlets: Sequence[str]) -> list[set[str]]:
@@ -210,53 +184,3 @@ def outlet_mentions(question: str, outlets: Sequence[str]) -> list[set[str]]:
         if find_outlets(question, {alias: aliases[alias]}, taken):
             mentions.append(set(aliases[alias]))
     return mentions
-
-
-MIN_CLAIMS = 4  # a summary, timeline or comparison states at least this many facts when it has them
-MIN_ARTICLES = 2
-_SAID = 0.6  # a sentence whose words an answer's claim already holds at this share adds nothing
-
-
-def with_quoted_evidence(verified: list[Verified], evidence: Evidence, shape: Shape) -> list[Verified]:
-    """A summary, timeline or comparison whose supported claims are fewer than `MIN_CLAIMS`, or
-    come from one article, is completed with the passages' own sentences, verbatim and labelled
-    with their outlet, each quoting itself: a small model often states one or two facts of the
-    several it read. Only sentences close to the question are added (`QUOTED_CLOSENESS` of the
-    closest sentence's cosine; `NEW_ARTICLE_CLOSENESS` from an article the model did not cite),
-    those from articles not yet cited first; none repeats a claim. An
-    answer with no supported claim is left as it is (to be withheld)."""
-    if shape.name not in ("summary", "timeline", "compare") or not any(v.supported for v in verified):
-        return verified  # no supported claim: the passages may not be about the question at all
-    passages = evidence.passages
-    by_n = {p.n: p for p in passages}
-    out = list(verified)
-    quoted = {(s.n, s.span) for v in verified for s in v.supports}
-    said = [content_words(v.claim.text) for v in verified]
-    articles = {by_n[s.n].hit.article_id for v in verified for s in v.supports if s.n in by_n}
-    cited = set(articles)  # what the model itself drew on
-
-    def wanted() -> bool:
-        return len(out) < MIN_CLAIMS or len(articles) < MIN_ARTICLES
-
-    for new_article_only in (True, False):
-        for passage in passages:
-            for span in passage.spans:
-                if not wanted():
-                    return out
-                text = passage.sentence(span)
-                words = content_words(text)
-                closeness = evidence.closeness.get((passage.n, span), 0.0)
-                if closeness < (NEW_ARTICLE_CLOSENESS if passage.hit.article_id not in cited else QUOTED_CLOSENESS):
-                    continue
-                if (passage.n, span) in quoted or is_instruction_like(text) or not words:
-                    continue
-                if new_article_only and passage.hit.article_id in articles:
-                    continue
-                if any(len(words & w) >= _SAID * len(words) for w in said):
-                    continue
-                claim = Claim(text, (passage.n,), bullet=True, label=passage.hit.source, newline=True)
-                out.append(Verified(claim, (Support(passage.n, span, 1.0),), True, False))
-                quoted.add((passage.n, span))
-                said.append(words)
-                articles.add(passage.hit.article_id)
-    return out

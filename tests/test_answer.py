@@ -202,20 +202,9 @@ def test_summary_draws_cited_claims_from_several_articles(retriever) -> None:
     assert answer.shape == "summary" and not answer.abstained and answer.short_answer == ""
     assert "Reply with four to six bullet points" in llm.prompts[0][0]["content"]
     assert len(llm.prompts[0]) == 2  # no fact examples
-    model_said = [c for c in answer.claims if c.supported][:3]
-    assert len({q.article_id for c in model_said for q in c.quotes}) == 3
-    # Three facts is one short of a summary: the best remaining sentence is added verbatim, quoting itself.
-    (added,) = answer.claims[3:]
-    assert added.supported and added.label and added.quotes[0].quote == added.text
-    assert answer.answer.count("\n- ") == 3
-
-
-def test_a_summary_of_one_fact_is_completed_from_other_articles(retriever) -> None:
-    reply = "- Quimperle Bank shares rose 12 percent after merger talk [1]."
-    answer = Answerer(retriever, FakeLLM([reply])).ask("Summarize the news about Karabakh, the Zorblax glacier and Quimperle Bank.")
-    claims = [c for c in answer.claims if c.supported]
-    assert len(claims) == 4 and len({c.quotes[0].article_id for c in claims}) >= 2
-    assert [c.text for c in claims[1:]] == [c.quotes[0].quote for c in claims[1:]]
+    assert answer.answer.count("\n- ") == 2
+    supported = [c for c in answer.claims if c.supported]
+    assert len(supported) == 3 and len({q.article_id for c in supported for q in c.quotes}) == 3
 
 
 def test_a_summary_no_quote_supports_is_withheld(retriever) -> None:
@@ -234,10 +223,8 @@ def test_timeline_bullets_carry_their_articles_dates_in_order(retriever) -> None
     )
     assert answer.shape == "timeline"
     labels = [c.label for c in answer.claims]
-    assert labels == sorted(labels) and labels[0].startswith("2023-09") and labels[-1].startswith("2023-11")
+    assert labels == sorted(labels) and labels[0].startswith("2023-09") and labels[1].startswith("2023-11")
     assert answer.answer.startswith("- 2023-09-20: Azerbaijan pounded")
-    bank = [c for c in answer.claims if "Quimperle" in c.text]
-    assert bank[0].label == "2023-11-14" and bank[0].text.startswith("Quimperle Bank shares rose")
 
 
 def test_a_comparison_bullet_must_come_from_the_outlet_it_names(retriever) -> None:
@@ -247,7 +234,7 @@ def test_a_comparison_bullet_must_come_from_the_outlet_it_names(retriever) -> No
     )
     answer = Answerer(retriever, FakeLLM([reply])).ask("How did Polar Times and Market Wire report on the Zorblax glacier?")
     assert answer.shape == "compare"
-    assert answer.claims[0].label == "Polar Times"  # Market Wire never wrote it: left out
+    assert [c.label for c in answer.claims] == ["Polar Times"]  # Market Wire never wrote it: left out
     assert "Market Wire" not in answer.answer
 
 
@@ -290,5 +277,4 @@ def test_a_reply_looping_on_one_line_is_cut_and_said_once(retriever) -> None:
     line = "- The Zorblax glacier has lost a fifth of its ice since 1990 [1].\n"
     llm = FakeLLM([line * 6])
     answer = Answerer(retriever, llm).ask("Summarize the news about the Zorblax glacier.")
-    assert answer.answer.count("a fifth of its ice") == 1
-    assert all(c.text == c.quotes[0].quote for c in answer.claims[1:])  # the rest is quoted evidence
+    assert answer.answer.count("a fifth of its ice") == 1 and len(answer.claims) == 1
