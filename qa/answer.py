@@ -10,7 +10,6 @@ from datetime import date
 
 from qa.cite import Verified, is_grounded, parse_claims, render, strip_markers, verify_claims
 from qa.embedding import Embedder
-from qa.evidence import outlet_mentions, select_passages
 from qa.llm import LLM, Message, TokenProb
 from qa.metrics import is_abstention
 from qa.outlets import missing_outlets
@@ -24,7 +23,6 @@ from qa.types import Answer, Hit, Source
 # dev replies of the default model (README "Answers").
 MIN_ANSWER_CONFIDENCE = 0.4
 RELATIVE_RELEVANCE = 0.6  # explanations, summaries, timelines, comparisons: passages within 60% of the best
-EVIDENCE_POOL = 2  # longer answers pick their sentences from 2 × k hits
 ABSTENTION_TEXT = "Insufficient information: the articles in the corpus do not answer this question."
 _FOLLOW_UP = re.compile(
     r"^(and|but|so|also|what about|how about|why|then)\b|\b(he|she|they|it|its|his|her|their|them|that|this|those|these)\b",
@@ -182,16 +180,17 @@ class Answerer:
     def _evidence(
         self, question: str, form: Shape, filters: Filters | None, now: date | None
     ) -> tuple[list[Hit], list[Passage]]:
-        """A longer answer's passages: the best chunks of a deeper pool of hits (`qa.evidence`).
-        Hits far below the best match are left out (on a topic one article covers, the rest of the
-        pool is unrelated stories), except a compared outlet's, which rank lower by nature."""
+        """A longer answer's passages. It reads every one, so hits far below the best match are left
+        out (on a topic one article covers, the rest of the k places are unrelated stories) —
+        except a compared outlet's, which get k places each in retrieval and rank lower by nature."""
         outlets = self.retriever.outlets()
         comparing = form.name == "compare"
-        hits = self._retrieve(question, form, form.k * EVIDENCE_POOL, filters, now, source_quota=form.k if comparing else None)
-        named = set().union(*outlet_mentions(question, outlets)) if comparing else set()
+        hits = self._retrieve(question, form, form.k, filters, now, source_quota=form.k if comparing else None)
+        named = set(find_outlets(question, outlet_aliases(outlets))) if comparing else set()
         hits = [h for h in hits if h.score >= RELATIVE_RELEVANCE * hits[0].score or h.source in named]
-        passages = select_passages(question, hits, lambda texts: self.embedder.embed(texts), form, outlets)
-        return [p.hit for p in passages], passages
+        if form.by_date:
+            hits = sorted(hits, key=lambda h: h.published_at or "9999")
+        return hits, make_passages(question, hits, form.passage_chars)
 
     def _retrieve(
         self, question: str, form: Shape, k: int, filters: Filters | None, now: date | None,
