@@ -31,9 +31,8 @@ FORMATS = {
         "the passage it comes from, like [1]."
     ),
     "summary": (
-        "Reply with four to six bullet points (\"- \"), each one specific fact (who did what, numbers, "
-        "decisions, quotes; not background), from a different passage where possible, naming the outlet, "
-        "and ending with its passage number like [2]."
+        "Reply with three to five bullet points (\"- \"), each one fact from a different passage where "
+        "possible, naming the outlet, and ending with its passage number like [2]."
     ),
     "timeline": (
         "Reply with three to six bullet points in date order, oldest first, each saying what happened "

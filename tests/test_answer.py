@@ -200,7 +200,7 @@ def test_summary_draws_cited_claims_from_several_articles(retriever) -> None:
     llm = FakeLLM([reply])
     answer = Answerer(retriever, llm).ask("Summarize the news about Karabakh, the Zorblax glacier and Quimperle Bank.")
     assert answer.shape == "summary" and not answer.abstained and answer.short_answer == ""
-    assert "Reply with four to six bullet points" in llm.prompts[0][0]["content"]
+    assert "Reply with three to five bullet points" in llm.prompts[0][0]["content"]
     assert len(llm.prompts[0]) == 2  # no fact examples
     assert answer.answer.count("\n- ") == 2
     supported = [c for c in answer.claims if c.supported]
