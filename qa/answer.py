@@ -148,10 +148,11 @@ class Answerer:
                 verified = outlet_checked(verified, passages, self.retriever.outlets())
             if not form.short_answer:
                 # A longer answer states only what its quotes back: an unsupported sentence (the
-                # model's own commentary, or a fact no passage holds) or a copied headline is left
-                # out, not flagged.
-                verified = [v for v in verified if v.supported and not restates_a_title(v.claim.text, passages)]
-                verified = without_restatements(verified)
+                # model's own commentary, or a fact no passage holds) is left out, not flagged; so
+                # is a copied headline, unless the answer has nothing else.
+                supported = [v for v in verified if v.supported]
+                facts = [v for v in supported if not restates_a_title(v.claim.text, passages)]
+                verified = without_restatements(facts or supported)  # headlines only: better than nothing
             verified = without_repeats(verified)
             if form.by_date:
                 verified = dated(verified, passages)
