@@ -299,7 +299,7 @@ def _verify_long(
         by_meaning |= best[0] and best[5]
         picks.append(Support(best[3], best[4], round(best[1], 3)))
     picks = _top_up_cover(claim, picks, candidates) if all_ok else picks
-    supports = tuple(dict.fromkeys(picks))[:MAX_QUOTES]
+    supports = tuple(_first_per_sentence(picks))[:MAX_QUOTES]
     texts = {(c[0], c[1]): c[2] for c in candidates}
     covered = terms(" ".join(texts.get((s.n, s.span), "") for s in supports))[0]
     wanted = terms(claim.text)[0]
@@ -310,6 +310,17 @@ def _verify_long(
     # unless a clause is a paraphrase that only the embeddings vouched for.
     supported = all_ok and (cover_ok or by_meaning)
     return Verified(claim, supports, supported, supported and any_own_miss and bool(claim.cited))
+
+
+def _first_per_sentence(picks: list[Support]) -> list[Support]:
+    """Each sentence quoted once, at its first place (two clauses may pick the same sentence)."""
+    seen: set[tuple[int, tuple[int, int]]] = set()
+    kept = []
+    for pick in picks:
+        if (pick.n, pick.span) not in seen:
+            seen.add((pick.n, pick.span))
+            kept.append(pick)
+    return kept
 
 
 def _top_up_cover(claim: Claim, picks: list[Support], candidates: list[Candidate]) -> list[Support]:

@@ -167,6 +167,12 @@ def test_claim_spread_over_two_sentences_quotes_both(passages) -> None:
     assert verified.supported and len(verified.supports) == 2
 
 
+def test_a_sentence_two_clauses_share_is_quoted_once(passages) -> None:
+    claim = "At least 27 people have been killed in Karabakh and 200 wounded, they said, while residents were evacuated [1]."
+    (verified,) = verify_claims(parse_claims(claim), passages, None)
+    assert len({(s.n, s.span) for s in verified.supports}) == len(verified.supports)
+
+
 def test_top_up_quotes_only_passages_the_claim_cites() -> None:
     # Passage 2 holds the rest of the claim's words, but the claim cites only passage 1: the top-up
     # may not bring in an article the model did not use.
