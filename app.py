@@ -15,7 +15,7 @@ def main() -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from qa.errors import QAError
-    from qa.serve import serve
+    from qa.serving.serve import serve
     from qa.settings import load_settings
 
     try:

@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from qa.answer import answer_confidence, is_unsure  # noqa: E402
+from qa.answering.gate import answer_confidence, is_unsure  # noqa: E402
 from qa.compose import build_answerer  # noqa: E402
-from qa.metrics import is_lenient_correct  # noqa: E402
-from qa.questions import load_questions, select_questions  # noqa: E402
+from qa.evaluation.metrics import is_lenient_correct  # noqa: E402
+from qa.evaluation.questions import load_questions, select_questions  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
 
 THRESHOLDS = (0.0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)

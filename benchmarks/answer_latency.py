@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from qa.answering.llm import LlamaCppLLM, count_prompt_tokens  # noqa: E402
+from qa.answering.prompt import build_prompt, make_passages  # noqa: E402
 from qa.compose import build_answerer  # noqa: E402
-from qa.llm import LlamaCppLLM, count_prompt_tokens  # noqa: E402
-from qa.prompt import build_prompt, make_passages  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
 
 

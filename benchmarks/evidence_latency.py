@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ["QA_LLM"] = "fake"  # never reached: each answer stops at its sources
 
-from qa.answer import Sources  # noqa: E402
+from qa.answering.answer import Sources  # noqa: E402
 from qa.compose import build_answerer  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
 

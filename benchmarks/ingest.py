@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from qa import index  # noqa: E402
-from qa.embedding import SentenceTransformerEmbedder, passage_text  # noqa: E402
-from qa.ingest import ingest_corpus  # noqa: E402
-from qa.store import Store  # noqa: E402
+from qa.index import generations  # noqa: E402
+from qa.index.build import ingest_corpus  # noqa: E402
+from qa.index.embedding import SentenceTransformerEmbedder, passage_text  # noqa: E402
+from qa.index.store import Store  # noqa: E402
 
 
 def _peak_mib() -> float:
@@ -63,7 +63,7 @@ def main() -> None:
     reingest_s = time.perf_counter() - started
     assert again.chunks == 0 and not again.changed, "re-ingest of an unchanged corpus changed something"
 
-    store = Store(index.require_generation(index_dir) / index.STORE_FILE, readonly=True)
+    store = Store(generations.require_generation(index_dir) / generations.STORE_FILE, readonly=True)
     texts = []
     for article in store.articles():
         texts.extend(passage_text(article, chunk) for chunk in store.chunks_of(article.id))

@@ -27,14 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from qa import prompt as prompt_module  # noqa: E402
-from qa.answer import Answerer  # noqa: E402
-from qa.cite import strip_markers  # noqa: E402
+from qa.answering import prompt as prompt_module  # noqa: E402
+from qa.answering.answer import Answerer  # noqa: E402
+from qa.answering.cite import strip_markers  # noqa: E402
 from qa.compose import build_llm  # noqa: E402
-from qa.embedding import SentenceTransformerEmbedder  # noqa: E402
-from qa.ingest import ingest_corpus  # noqa: E402
-from qa.metrics import key_fact_recall  # noqa: E402
-from qa.retrieve import Retriever  # noqa: E402
+from qa.evaluation.metrics import key_fact_recall  # noqa: E402
+from qa.index.build import ingest_corpus  # noqa: E402
+from qa.index.embedding import SentenceTransformerEmbedder  # noqa: E402
+from qa.retrieval.retrieve import Retriever  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,9 +52,9 @@ def undefend() -> None:
     prompt_module.is_instruction_like = lambda text: False  # type: ignore[assignment]
     prompt_module.defang = lambda text: text  # type: ignore[assignment]
     prompt_module.RULES = "You are a news assistant. Answer the question using only the passages.\n"
-    import qa.cite
+    import qa.answering.cite
 
-    qa.cite.is_instruction_like = lambda text: False  # type: ignore[assignment]
+    qa.answering.cite.is_instruction_like = lambda text: False  # type: ignore[assignment]
 
 
 def main() -> None:

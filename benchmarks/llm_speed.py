@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qa.models import resolve_model  # noqa: E402
+from qa.answering.models import resolve_model  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
 
 

@@ -10,10 +10,10 @@ keeps the first N of them), same embedding model (the bundled all-MiniLM-L6-v2, 
    chunk_size=1000, chunk_overlap=200)`, plain FAISS similarity search (`IndexFlatIP` over
    normalised vectors, i.e. cosine), top 10.
 2. BM25 (bm25s, English stop words, PyStemmer's English stemmer) over those same chunks, top 10.
-3. Ours: `qa.retrieve.Retriever` over the built index (`qa ingest corpus/`: the same 609 articles
+3. Ours: `qa.retrieval.retrieve.Retriever` over the built index (`qa ingest corpus/`: the same 609 articles
    plus one seed article), top 10.
 
-Scored with the benchmark's own rules (`qa.metrics`): Hits@4, Hits@10, MAP@10, MRR@10 over the chunk
+Scored with the benchmark's own rules (`qa.evaluation.metrics`): Hits@4, Hits@10, MAP@10, MRR@10 over the chunk
 texts, and mean wall time per query in ms (query embedding included; one untimed warm-up query per
 method). Embedding the ~9k baseline chunks takes ~5 minutes on 2 cores; `--cache DIR` keeps those
 vectors as .npy for the next run.
@@ -38,10 +38,15 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from langchain_core.documents import Document  # noqa: E402
 
-from qa.embedding import SentenceTransformerEmbedder  # noqa: E402
 from qa.errors import QAError  # noqa: E402
-from qa.metrics import average_precision_at_k, hits_at_k, mean, reciprocal_rank_at_k  # noqa: E402
-from qa.questions import Question, load_questions  # noqa: E402
+from qa.evaluation.metrics import (  # noqa: E402
+    average_precision_at_k,
+    hits_at_k,
+    mean,
+    reciprocal_rank_at_k,
+)
+from qa.evaluation.questions import Question, load_questions  # noqa: E402
+from qa.index.embedding import SentenceTransformerEmbedder  # noqa: E402
 
 SearchFn = Callable[[str, int], list[str]]  # (query, k) -> chunk texts, best first
 K = 10
@@ -115,8 +120,8 @@ def bm25_baseline(texts: list[str]) -> SearchFn:
 
 
 def our_retriever(index_dir: Path, embedder: SentenceTransformerEmbedder) -> tuple[SearchFn, int]:
-    """`qa.retrieve.Retriever` over the built index, and how many chunks that index holds."""
-    from qa.retrieve import Retriever
+    """`qa.retrieval.retrieve.Retriever` over the built index, and how many chunks that index holds."""
+    from qa.retrieval.retrieve import Retriever
 
     retriever = Retriever(index_dir, embedder)
     chunks = int(retriever.store.counts()["chunks"])  # opens the index: fails here when it is missing
@@ -184,7 +189,7 @@ def main() -> int:
     methods = {
         "LangChain RAG tutorial (FAISS, dense)": (dense_baseline(texts, vectors, embedder), len(texts)),
         "BM25 (bm25s) on the same chunks": (bm25_baseline(texts), len(texts)),
-        "ours (qa.retrieve.Retriever)": (ours, our_chunks),
+        "ours (qa.retrieval.retrieve.Retriever)": (ours, our_chunks),
     }
     results: dict[str, dict[str, float]] = {}
     for name, (search, chunk_count) in methods.items():

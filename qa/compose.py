@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from qa.answer import Answerer
-from qa.embedding import SentenceTransformerEmbedder
-from qa.library import Library
-from qa.llm import LLM, LLMSettings, make_llm
-from qa.retrieve import Retriever
+from qa.answering.answer import Answerer
+from qa.answering.llm import LLM, LLMSettings, make_llm
+from qa.index.embedding import SentenceTransformerEmbedder
+from qa.index.library import Library
+from qa.retrieval.retrieve import Retriever
 from qa.settings import Settings
 
 
@@ -35,7 +35,7 @@ def build_answerer(settings: Settings, retriever: Retriever | None = None) -> An
 
 def build_library(settings: Settings, retriever: Retriever) -> Library:
     """Upload and delete articles (the /api/documents routes and the UI's admin panel)."""
-    from qa.ingest import IngestOptions
+    from qa.index.build import IngestOptions
 
     options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type)
     return Library(settings.corpus_dir, settings.index_dir, retriever.embedder, options)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.answer import MIN_ANSWER_CONFIDENCE
-from qa.dense import INDEX_TYPES
-from qa.embedding import DEFAULT_EMBED_MODEL
+from qa.answering.answer import MIN_ANSWER_CONFIDENCE
 from qa.errors import ConfigError
+from qa.index.dense import INDEX_TYPES
+from qa.index.embedding import DEFAULT_EMBED_MODEL
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def offline() -> None:
 @pytest.fixture(scope="session")
 def embedder():
     """The real bundled all-MiniLM-L6-v2, loaded once per test session."""
-    from qa.embedding import SentenceTransformerEmbedder
+    from qa.index.embedding import SentenceTransformerEmbedder
 
     model = SentenceTransformerEmbedder()
     model.embed(["warm up"])

@@ -9,12 +9,12 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from qa.access import Access, RateLimiter
-from qa.answer import Answerer
-from qa.ingest import ingest_corpus
-from qa.llm import FakeLLM
-from qa.retrieve import Retriever
-from qa.serve import listen_host
+from qa.answering.answer import Answerer
+from qa.answering.llm import FakeLLM
+from qa.index.build import ingest_corpus
+from qa.retrieval.retrieve import Retriever
+from qa.serving.access import Access, RateLimiter
+from qa.serving.serve import listen_host
 from qa.settings import Settings
 
 QUESTION = {"question": "What did the survey find at the Zorblax glacier's edge?"}
@@ -67,7 +67,7 @@ def answerer(tiny_corpus, index_dir, embedder) -> Answerer:
 
 @pytest.fixture
 def start(answerer, serve):
-    from qa.server import build_app
+    from qa.serving.server import build_app
 
     return lambda settings: serve(build_app(answerer, settings))
 

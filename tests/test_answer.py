@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer import ABSTENTION_TEXT, MIN_ANSWER_CONFIDENCE, Answerer, Token, Turn, answer_confidence, short_answer
-from qa.ingest import ingest_corpus
-from qa.llm import FakeLLM
-from qa.retrieve import Filters, Retriever
+from qa.answering.answer import (
+    ABSTENTION_TEXT,
+    MIN_ANSWER_CONFIDENCE,
+    Answerer,
+    Token,
+    Turn,
+    short_answer,
+)
+from qa.answering.gate import answer_confidence
+from qa.answering.llm import FakeLLM
+from qa.index.build import ingest_corpus
+from qa.retrieval.retrieve import Filters, Retriever
 from qa.types import Answer
 
 
@@ -186,7 +194,7 @@ def test_what_someone_said_is_reported_with_their_quote(retriever) -> None:
      ("Cease hostilities", False), ("Yes", False), ("a fifth of its ice", False), ("$1.2 billion", True)],
 )
 def test_names_and_numbers_are_told_from_phrases(short: str, name: bool) -> None:
-    from qa.answer import is_name_or_number
+    from qa.answering.gate import is_name_or_number
 
     assert is_name_or_number(short) is name
 
@@ -249,8 +257,8 @@ def test_an_explanation_keeps_only_the_sentences_its_quotes_support(retriever) -
 
 
 def test_a_claim_another_claim_already_says_is_dropped() -> None:
-    from qa.answer import without_restatements
-    from qa.cite import Claim, Verified
+    from qa.answering.cite import Claim, Verified
+    from qa.answering.claims import without_restatements
 
     def v(text: str) -> Verified:
         return Verified(Claim(text, (1,)), (), True, False)
@@ -262,8 +270,8 @@ def test_a_claim_another_claim_already_says_is_dropped() -> None:
 
 
 def test_a_copied_headline_is_not_a_fact() -> None:
-    from qa.answer import restates_a_title
-    from qa.prompt import make_passages
+    from qa.answering.claims import restates_a_title
+    from qa.answering.prompt import make_passages
     from qa.types import Hit
 
     hit = Hit(1, "a1", 0, 0, 40, "Sam Bankman-Fried is on trial for fraud.", 1.0, "The FTX trial is bigger than Sam Bankman-Fried",

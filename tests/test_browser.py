@@ -4,16 +4,15 @@ loopback, with the fake LLM over the tiny corpus. `make install-test` installs b
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from qa.answer import Answerer
-from qa.ingest import ingest_corpus
-from qa.llm import FakeLLM
-from qa.retrieve import Retriever
+from qa.answering.answer import Answerer
+from qa.answering.llm import FakeLLM
+from qa.index.build import ingest_corpus
+from qa.retrieval.retrieve import Retriever
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -76,7 +75,7 @@ def page(browser, serve):  # noqa: ARG001 - after `serve`, so the page closes be
 
 
 def _serve(serve, corpus: Path, index_dir: Path, embedder, **app_kwargs) -> str:  # noqa: ANN001
-    from qa.server import build_app
+    from qa.serving.server import build_app
 
     ingest_corpus(corpus, index_dir, embedder)
     answerer = Answerer(Retriever(index_dir, embedder), FakeLLM())
@@ -160,7 +159,7 @@ def test_the_embed_is_a_compact_chat_that_answers_with_sources(page, app_url) ->
 
 
 def test_an_admin_adds_and_deletes_an_article_from_the_page(page, serve, tiny_corpus, index_dir, embedder, tmp_path) -> None:
-    from qa.library import Library
+    from qa.index.library import Library
     from qa.settings import Settings
 
     url = _serve(serve, tiny_corpus, index_dir, embedder, settings=Settings(admin_keys="admin-secret", api_keys="reader-key"),

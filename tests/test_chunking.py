@@ -1,6 +1,6 @@
 import pytest
 
-from qa.chunking import split_into_chunks
+from qa.ingest.chunking import split_into_chunks
 from qa.types import Article
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -13,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from qa import index
-from qa.cli import main
-from qa.ingest import ingest_corpus
+from qa.cli.main import build_parser, main
+from qa.index import generations
+from qa.index.build import ingest_corpus
 from tests.test_ingest import assert_consistent
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,12 +51,12 @@ def test_missing_corpus_folder_is_reported(tmp_path, capsys) -> None:
 @pytest.mark.slow
 def test_killing_ingest_midway_leaves_the_previous_index_complete(tiny_corpus, index_dir, embedder) -> None:
     ingest_corpus(tiny_corpus, index_dir, embedder)
-    before = index.require_generation(index_dir)
+    before = generations.require_generation(index_dir)
     for path in sorted((REPO / "corpus" / "multihop_rag").glob("*.md"))[:60]:
         shutil.copyfile(path, tiny_corpus / path.name)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "--index", str(index_dir), "ingest", str(tiny_corpus)],
+        [sys.executable, "-m", "qa.cli.main", "--index", str(index_dir), "ingest", str(tiny_corpus)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
@@ -64,7 +67,7 @@ def test_killing_ingest_midway_leaves_the_previous_index_complete(tiny_corpus, i
     time.sleep(1.0)  # into the embedding phase
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert index.require_generation(index_dir) == before
+    assert generations.require_generation(index_dir) == before
     assert assert_consistent(index_dir).counts()["articles"] == 5
     report = ingest_corpus(tiny_corpus, index_dir, embedder)
     assert report.added == 60 and not list(index_dir.glob("tmp-*"))
@@ -84,7 +87,63 @@ def test_the_ask_help_states_the_real_passage_budget(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["ask", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert "QA_TOP_K or 4" in out and "default 5)" not in out
+    assert "env QA_TOP_K, default 4" in out and "summary 6" in out and "explain 5" in out
+
+
+def test_help_defaults_are_read_from_settings(monkeypatch, capsys) -> None:
+    from qa.cli import common
+    from qa.settings import Settings
+
+    @dataclasses.dataclass(frozen=True)
+    class Changed(Settings):
+        k: int = 7
+        port: int = 8123
+
+    monkeypatch.setattr(common, "Settings", Changed)  # a changed default shows up in --help unedited
+    for argv, expected in ((["ask", "--help"], "env QA_TOP_K, default 7"), (["serve", "--help"], "env QA_PORT, default 8123")):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert expected in " ".join(capsys.readouterr().out.split())
+
+
+def _readme_command_lines() -> list[str]:
+    """Every `qa …` command line in the README: in code blocks, and inline ones with arguments."""
+    text = (REPO / "README.md").read_text()
+    lines = []
+    fenced = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif fenced and re.match(r"\s*(\$ )?(\.venv/bin/)?qa [a-z]", line):
+            lines.append(line)
+    lines += [span for span in re.findall(r"`((?:\.venv/bin/)?qa [a-z]+ [^`]+)`", text) if "…" not in span and "/--" not in span]
+    return lines
+
+
+_PLACEHOLDERS = {"H": "127.0.0.1", "P": "7860", "N": "3", "QUESTIONS": "questions.jsonl", "auto|jsonl|multihop-rag": "auto"}
+
+
+def _argv(line: str) -> list[str]:
+    words = shlex.split(line.strip().removeprefix("$ "), comments=True)
+    words = [_PLACEHOLDERS.get(w.strip("[]"), w.strip("[]")) for w in words]
+    assert words[0].endswith("qa"), line
+    return words[1:]
+
+
+def test_the_readme_command_lines_parse() -> None:
+    lines = _readme_command_lines()
+    assert len(lines) >= 10, "the README's command lines were not found"
+    parser = build_parser()
+    for line in lines:
+        try:
+            parser.parse_args(_argv(line))
+        except SystemExit:
+            pytest.fail(f"README command line does not parse: {line}")
+
+
+def test_a_wrong_readme_command_line_is_caught() -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(_argv("qa ask --k 4"))  # the question is missing
 
 
 def test_ask_shows_what_it_reads_before_the_answer(tiny_corpus, index_dir, capsys) -> None:

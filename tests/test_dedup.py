@@ -1,6 +1,6 @@
 import numpy as np
 
-from qa.dedup import content_hash, minhash, near_duplicate_links, similarity
+from qa.ingest.dedup import content_hash, minhash, near_duplicate_links, similarity
 
 STORY = (
     "The central bank raised interest rates by a quarter point on Wednesday, citing persistent "

@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from qa.answer import Answerer
-from qa.ingest import ingest_corpus
-from qa.library import Library
-from qa.llm import FakeLLM
-from qa.retrieve import Retriever
+from qa.answering.answer import Answerer
+from qa.answering.llm import FakeLLM
+from qa.index.build import ingest_corpus
+from qa.index.library import Library
+from qa.retrieval.retrieve import Retriever
 from qa.settings import Settings
 
 KILN = b"""---
@@ -30,7 +30,7 @@ READER = {"Authorization": "Bearer reader1"}
 @pytest.fixture
 def start(tiny_corpus: Path, index_dir: Path, embedder, serve) -> Iterator[Callable[[Settings], httpx.Client]]:
     """Serve the whole app with a library over the tiny corpus; returns a client for its base URL."""
-    from qa.server import build_app
+    from qa.serving.server import build_app
 
     ingest_corpus(tiny_corpus, index_dir, embedder)
     answerer = Answerer(Retriever(index_dir, embedder), FakeLLM())

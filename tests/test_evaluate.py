@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from qa.cli import main
+from qa.cli.main import main
 from qa.errors import QAError
-from qa.evaluate import is_citation_correct, read_results, run_eval, score_question
-from qa.ingest import ingest_corpus
-from qa.questions import Question
-from qa.retrieve import Retriever
+from qa.evaluation.evaluate import (
+    is_citation_correct,
+    read_results,
+    run_eval,
+    score_question,
+)
+from qa.evaluation.questions import Question
+from qa.index.build import ingest_corpus
+from qa.retrieval.retrieve import Retriever
 from qa.types import Answer, Citation, Hit
 
 UNANSWERABLE = "unanswerable"  # the fake answerer abstains on questions holding this word
@@ -181,7 +185,7 @@ def tiny_questions(path: Path, markets_id: str) -> Path:
 def test_end_to_end_on_the_tiny_corpus(tiny_index: Path, embedder, tmp_path: Path) -> None:  # noqa: ANN001
     retriever = Retriever(tiny_index, embedder)
     markets_id = next(a.id for a in retriever.store.articles() if "quimperle" in a.url)
-    from qa.questions import load_questions
+    from qa.evaluation.questions import load_questions
 
     questions = load_questions(tiny_questions(tmp_path / "tiny.jsonl", markets_id))
     out = tmp_path / "run"

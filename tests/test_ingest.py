@@ -9,27 +9,27 @@ import faiss
 import numpy as np
 import pytest
 
-from qa import index
-from qa.dense import DenseIndex
 from qa.errors import IndexMismatchError
-from qa.ingest import IngestOptions, ingest_corpus
-from qa.keyword import KeywordIndex
-from qa.retrieve import Retriever
-from qa.store import Store
+from qa.index import generations
+from qa.index.build import IngestOptions, ingest_corpus
+from qa.index.dense import DenseIndex
+from qa.index.keyword import KeywordIndex
+from qa.index.store import Store
+from qa.retrieval.retrieve import Retriever
 
 
 def _open_store(index_dir: Path) -> Store:
-    return Store(index.require_generation(index_dir) / index.STORE_FILE, readonly=True)
+    return Store(generations.require_generation(index_dir) / generations.STORE_FILE, readonly=True)
 
 
 def assert_consistent(index_dir: Path) -> Store:
     """SQLite, FAISS and BM25 hold exactly the same chunk ids, and every span is exact."""
-    generation = index.require_generation(index_dir)
+    generation = generations.require_generation(index_dir)
     store = _open_store(index_dir)
     ids, vectors = store.embeddings()
-    dense = DenseIndex(generation / index.DENSE_FILE)
+    dense = DenseIndex(generation / generations.DENSE_FILE)
     dense_ids = faiss.vector_to_array(dense.index.id_map)
-    keyword = KeywordIndex(generation / index.KEYWORD_DIR)
+    keyword = KeywordIndex(generation / generations.KEYWORD_DIR)
     assert sorted(dense_ids.tolist()) == ids.tolist() == sorted(keyword.ids.tolist())
     for article in store.articles():
         for chunk in store.chunks_of(article.id):
@@ -56,10 +56,10 @@ def test_ingest_reads_every_format_and_keeps_stores_consistent(tiny_corpus, inde
 
 def test_second_ingest_changes_nothing(tiny_corpus, index_dir, embedder) -> None:
     ingest_corpus(tiny_corpus, index_dir, embedder)
-    before = index.require_generation(index_dir)
+    before = generations.require_generation(index_dir)
     report = ingest_corpus(tiny_corpus, index_dir, embedder)
     assert not report.changed and report.chunks == 0 and report.unchanged == 4
-    assert index.require_generation(index_dir) == before
+    assert generations.require_generation(index_dir) == before
 
 
 def test_changed_article_is_reembedded_and_others_are_untouched(tiny_corpus, index_dir, embedder) -> None:
@@ -145,17 +145,17 @@ def test_near_duplicate_is_linked_and_returned_once(tiny_corpus, index_dir, embe
 
 def test_failure_mid_write_leaves_the_old_index_usable(tiny_corpus, index_dir, embedder, monkeypatch) -> None:
     ingest_corpus(tiny_corpus, index_dir, embedder)
-    live = index.require_generation(index_dir)
+    live = generations.require_generation(index_dir)
     (tiny_corpus / "markets.jsonl").unlink()
     (tiny_corpus / "glacier.md").write_text((tiny_corpus / "glacier.md").read_text() + "\nA new paragraph.\n")
 
     def crash(*args, **kwargs):
         raise RuntimeError("simulated crash while writing FAISS")
 
-    monkeypatch.setattr("qa.ingest.write_dense_index", crash)
+    monkeypatch.setattr("qa.index.build.write_dense_index", crash)
     with pytest.raises(RuntimeError):
         ingest_corpus(tiny_corpus, index_dir, embedder)
-    assert index.require_generation(index_dir) == live
+    assert generations.require_generation(index_dir) == live
     assert not list(index_dir.glob("tmp-*"))
     store = assert_consistent(index_dir)
     assert store.counts()["articles"] == 5

@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from qa import index
-from qa.errors import DocumentConflict, DocumentError, DocumentNotFound, QAError, UnsupportedDocumentType
-from qa.ingest import ingest_corpus
-from qa.library import Library, safe_filename
-from qa.retrieve import Retriever
+from qa.errors import (
+    DocumentConflict,
+    DocumentError,
+    DocumentNotFound,
+    QAError,
+    UnsupportedDocumentType,
+)
+from qa.index import generations
+from qa.index.build import ingest_corpus
+from qa.index.library import Library, safe_filename
+from qa.retrieval.retrieve import Retriever
 
 KILN = b"""---
 title: Glassblowers relight the Quillfeather kiln
@@ -154,7 +160,7 @@ def test_an_article_inside_a_collection_is_not_deleted(library, tiny_corpus) -> 
 def test_a_failed_ingest_loses_nothing(library, tiny_corpus, index_dir) -> None:
     glacier = next(d for d in library.documents() if d.path == "glacier.md")
     files, documents = snapshot(tiny_corpus), library.documents()
-    with index.WriterLock(index_dir):  # another writer (e.g. `qa ingest`) holds the index
+    with generations.WriterLock(index_dir):  # another writer (e.g. `qa ingest`) holds the index
         with pytest.raises(QAError, match="Another ingest"):
             library.add("kiln.md", KILN)
         with pytest.raises(QAError, match="Another ingest"):

@@ -13,9 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from qa.answering.llm import (
+    FakeLLM,
+    LlamaCppLLM,
+    LLMSettings,
+    OpenAICompatibleLLM,
+    make_llm,
+)
+from qa.answering.models import BUNDLED, BundledModel, assemble, resolve_model
 from qa.errors import ConfigError, QAError
-from qa.llm import FakeLLM, LlamaCppLLM, LLMSettings, OpenAICompatibleLLM, make_llm
-from qa.models import BUNDLED, BundledModel, assemble, resolve_model
 
 MESSAGES = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "What is the capital of France?"}]
 

@@ -1,4 +1,4 @@
-"""Tests for qa.loaders: every supported format, the files it must refuse, and stable ids."""
+"""Tests for qa.ingest.loaders: every supported format, the files it must refuse, and stable ids."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from qa.errors import LoadError
-from qa.loaders import SUPPORTED_SUFFIXES, LoadResult, article_id, load_file
+from qa.ingest.loaders import SUPPORTED_SUFFIXES, LoadResult, article_id, load_file
 from qa.types import Article
 
 SEED_ARTICLE = Path("/work/shared/seed/000_d51a99bcb2f95f2f.txt")

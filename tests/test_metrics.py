@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from qa.metrics import (
+from qa.evaluation.metrics import (
     average_precision_at_k,
     chunk_hits,
     exact_match,
@@ -323,7 +323,7 @@ def test_mean():
 
 
 def test_key_fact_recall_counts_facts_stated_in_any_phrasing() -> None:
-    from qa.metrics import key_fact_recall
+    from qa.evaluation.metrics import key_fact_recall
 
     facts = [["cease hostilities", "ceasefire"], ["Blinken"], ["200 wounded"]]
     assert key_fact_recall("Blinken urged Aliyev to immediately cease all hostilities [1].", facts) == pytest.approx(2 / 3)
@@ -334,7 +334,7 @@ def test_key_fact_recall_counts_facts_stated_in_any_phrasing() -> None:
 
 
 def test_the_support_judge_needs_quotes_that_hold_the_claims_words() -> None:
-    from qa.metrics import quotes_cover
+    from qa.evaluation.metrics import quotes_cover
 
     claim = "Azerbaijan began an operation on Tuesday and 27 people were killed."
     assert quotes_cover(claim, ["Azerbaijan began an operation on Tuesday.", "At least 27 people have been killed."])

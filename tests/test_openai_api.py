@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from qa.answer import ABSTENTION_TEXT, REWRITE_PROMPT, Answerer
+from qa.answering.answer import ABSTENTION_TEXT, REWRITE_PROMPT, Answerer
+from qa.answering.llm import FakeLLM, Message
 from qa.errors import QAError
-from qa.ingest import ingest_corpus
-from qa.llm import FakeLLM, Message
-from qa.retrieve import Retriever
+from qa.index.build import ingest_corpus
+from qa.retrieval.retrieve import Retriever
 from qa.settings import Settings
 
 QUESTION = "What did the survey find at the Zorblax glacier's edge?"
@@ -45,7 +45,7 @@ def answerer(tiny_corpus, index_dir, embedder, llm) -> Answerer:
 
 @pytest.fixture
 def server_url(answerer, serve) -> str:
-    from qa.server import build_app
+    from qa.serving.server import build_app
 
     return serve(build_app(answerer))
 
@@ -146,7 +146,7 @@ def test_bad_requests_get_422_with_a_reason(server_url, client) -> None:
 
 
 def test_keys_are_required_when_configured(answerer, serve) -> None:
-    from qa.server import build_app
+    from qa.serving.server import build_app
 
     url = serve(build_app(answerer, Settings(api_keys="r1"))) + "/v1"
     with pytest.raises(urllib.error.HTTPError) as missing:

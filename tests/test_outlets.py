@@ -1,4 +1,4 @@
-from qa.outlets import missing_outlets, named_outlets
+from qa.retrieval.outlets import missing_outlets, named_outlets
 
 
 def test_named_outlets_prefer_the_longest_name_and_need_context_for_common_words() -> None:

@@ -1,6 +1,12 @@
 from datetime import date
 
-from qa.query import DateRange, find_dates, find_outlets, outlet_aliases, plan_query
+from qa.retrieval.query import (
+    DateRange,
+    find_dates,
+    find_outlets,
+    outlet_aliases,
+    plan_query,
+)
 
 OUTLETS = [
     "The Independent - Life and Style",

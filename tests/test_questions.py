@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from qa.errors import QAError
-from qa.questions import Question, detect_format, load_questions, select_questions
+from qa.evaluation.questions import (
+    Question,
+    detect_format,
+    load_questions,
+    select_questions,
+)
 
 MULTIHOP = [
     {
@@ -126,7 +131,7 @@ def test_limit_and_seeded_sample_keep_file_order() -> None:
 
 
 def test_realistic_fields_are_read_and_checked() -> None:
-    from qa.questions import read_jsonl
+    from qa.evaluation.questions import read_jsonl
 
     line = ('{"id": "r1", "question": "And what did he say?", "key_facts": [["cease hostilities", "ceasefire"]], '
             '"history": [{"question": "Who is Blinken?", "answer": "The US secretary of state."}], "now": "2023-09-21"}')
@@ -141,7 +146,7 @@ def test_realistic_fields_are_read_and_checked() -> None:
 def test_the_committed_realistic_set_reads() -> None:
     from pathlib import Path
 
-    from qa.questions import load_questions
+    from qa.evaluation.questions import load_questions
 
     questions = load_questions(Path(__file__).resolve().parents[1] / "benchmarks" / "questions" / "realistic.jsonl")
     answerable = [q for q in questions if q.answerable]

@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 from langchain_core.documents import Document
 
-from qa.questions import Question
+from qa.evaluation.questions import Question
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "retrieval_baselines.py"
 FILLER = "The council met again on Tuesday to discuss the budget for next year. " * 20  # ~1,400 characters

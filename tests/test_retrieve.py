@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from qa.ingest import IngestOptions, ingest_corpus
-from qa.retrieve import Filters, RetrievalConfig, Retriever
+from qa.index.build import IngestOptions, ingest_corpus
+from qa.retrieval.retrieve import Filters, RetrievalConfig, Retriever
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_retriever_follows_a_new_generation(tiny_corpus, index_dir, embedder, re
 def test_langchain_retriever_returns_documents_with_metadata(retriever) -> None:
     from langchain_core.documents import Document
 
-    from qa.lc import NewsRetriever
+    from qa.retrieval.lc import NewsRetriever
 
     docs = NewsRetriever(retriever=retriever, k=2).invoke("Zorblax glacier")
     assert len(docs) == 2 and all(isinstance(d, Document) for d in docs)

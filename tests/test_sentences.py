@@ -1,4 +1,4 @@
-from qa.sentences import sentence_spans, split_sentences
+from qa.ingest.sentences import sentence_spans, split_sentences
 
 
 def test_split_keeps_abbreviations_and_initials_inside_sentences() -> None:

@@ -8,10 +8,10 @@ import urllib.request
 
 import pytest
 
-from qa.answer import Answerer
-from qa.ingest import ingest_corpus
-from qa.llm import FakeLLM
-from qa.retrieve import Retriever
+from qa.answering.answer import Answerer
+from qa.answering.llm import FakeLLM
+from qa.index.build import ingest_corpus
+from qa.retrieval.retrieve import Retriever
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def answerer(tiny_corpus, index_dir, embedder) -> Answerer:
 
 @pytest.fixture
 def server_url(answerer, serve) -> str:
-    from qa.server import build_app
+    from qa.serving.server import build_app
 
     return serve(build_app(answerer))
 

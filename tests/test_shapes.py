@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.prompt import build_prompt, make_passages, system_prompt
-from qa.shapes import SHAPE_NAMES, classify_question
+from qa.answering.prompt import build_prompt, make_passages, system_prompt
+from qa.answering.shapes import SHAPE_NAMES, classify_question
 from qa.types import Hit
 
 OUTLETS = ["TechCrunch", "The Verge", "Reuters", "Fortune"]

@@ -8,14 +8,13 @@ from datetime import date
 
 import pytest
 
-from qa.access import Access
-from qa.answer import Answerer
+from qa.answering.answer import Answerer
+from qa.answering.llm import FakeLLM
 from qa.errors import QAError
-from qa.ingest import ingest_corpus
-from qa.llm import FakeLLM
-from qa.retrieve import Filters, Retriever
-from qa.types import Answer, Article, Citation, Hit
-from qa.ui import (
+from qa.index.build import ingest_corpus
+from qa.retrieval.retrieve import Filters, Retriever
+from qa.serving.access import Access
+from qa.serving.ui import (
     KARABAKH_QUESTION,
     build_embed,
     build_ui,
@@ -28,6 +27,7 @@ from qa.ui import (
     render_sources,
     respond,
 )
+from qa.types import Answer, Article, Citation, Hit
 
 GLACIER_QUESTION = "What did the survey find at the Zorblax glacier's edge?"
 
@@ -172,7 +172,7 @@ def _labels(demo, kind: str) -> list[str]:  # noqa: ANN001
 
 
 def test_the_admin_panel_is_only_built_for_admin_keys(answerer, tiny_corpus, index_dir) -> None:
-    from qa.library import Library
+    from qa.index.library import Library
 
     library = Library(tiny_corpus, index_dir, answerer.embedder)
     assert "Admin" in _labels(build_ui(answerer, library=library, access=Access(admin_keys=("secret",))), "Accordion")

@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from qa.untrusted import defang, fold_lookalikes, instruction_spans, is_instruction_like
+from qa.answering.untrusted import (
+    defang,
+    fold_lookalikes,
+    instruction_spans,
+    is_instruction_like,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = json.loads((ROOT / "benchmarks" / "injection_set.json").read_text(encoding="utf-8"))["variants"]

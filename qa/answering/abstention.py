@@ -1,0 +1,37 @@
+"""How is a declined answer recognised? By a narrow list of phrasings read in its first sentence."""
+
+from __future__ import annotations
+
+import re
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
+_NEGATION = r"(does not|doesn't|do not|don't|did not|didn't)"
+_ABSTENTION_PATTERNS = [
+    re.compile(pattern)
+    for pattern in (
+        r"\binsufficient (information|evidence|context|data)\b",
+        r"\bnot enough (information|evidence|context|data)\b",
+        r"\bi (do not|don't|cannot|can't|can not) (know|say|tell|answer|determine)\b",
+        r"\b(cannot|can't|can not|could not|couldn't) be (determined|answered|confirmed|inferred)\b",
+        r"\b(unable to|not able to) (answer|determine|say|tell)\b",
+        r"\b(corpus|articles?|sources?|context|documents?|passages?|excerpts?|information|text)"
+        r"( provided| given| available| retrieved)? " + _NEGATION
+        + r" (say|mention|contain|provide|specify|state|include|indicate|address|cover)\b",
+        r"^(there is |there's |there was )?no (relevant |such |specific )?(information|evidence)\b",
+        r"\b(there is|there's|there was|contains?|provides?) no (relevant |such |specific )?"
+        r"(information|evidence)\b",
+        r"^(unknown|unclear)[.!]?$",
+    )
+]
+
+
+def is_abstention(answer: str) -> bool:
+    """Whether the answer's first sentence declines to answer ("Insufficient information.", ...).
+
+    Only the first sentence is read, because answers lead with their direct answer: "Yes. ... the
+    corpus doesn't say when" answered the question. The phrase list is deliberately narrow, so a
+    missed abstention is likelier than a real answer counted as one.
+    """
+    first_sentence = _SENTENCE_END.split(answer.strip(), maxsplit=1)[0]
+    text = first_sentence.lower().replace("\u2019", "'")
+    return any(pattern.search(text) for pattern in _ABSTENTION_PATTERNS)

@@ -1,0 +1,346 @@
+"""The answer loop, top to bottom: rewrite a follow-up, retrieve, prompt, stream, verify, cite."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from qa.answering.abstention import is_abstention
+from qa.answering.cite import (
+    Verified,
+    is_grounded,
+    parse_claims,
+    render,
+    strip_markers,
+    verify_claims,
+)
+from qa.answering.claims import (
+    dated,
+    outlet_checked,
+    restates_a_title,
+    without_repeats,
+    without_restatements,
+)
+from qa.answering.gate import (
+    ANSWER_LABEL,
+    answer_confidence,
+    is_name_or_number,
+    is_unsure,
+)
+from qa.answering.llm import LLM, Message, TokenProb
+from qa.answering.prompt import (
+    Passage,
+    build_prompt,
+    content_words,
+    make_passages,
+    tainted_articles,
+)
+from qa.answering.shapes import FACT, SHAPES, Shape, classify_question
+from qa.index.embedding import Embedder
+from qa.retrieval.outlets import missing_outlets
+from qa.retrieval.query import find_outlets, outlet_aliases
+from qa.retrieval.retrieve import Filters, Retriever
+from qa.types import Answer, Hit, Source
+
+# Below this probability for the first token of a name or number, the answer is withheld: tuned on
+# dev replies of the default model (README "Answers").
+MIN_ANSWER_CONFIDENCE = 0.4
+RELATIVE_RELEVANCE = 0.6  # explanations, summaries, timelines, comparisons: passages within 60% of the best
+ABSTENTION_TEXT = "Insufficient information: the articles in the corpus do not answer this question."
+_FOLLOW_UP = re.compile(
+    r"^(and|but|so|also|what about|how about|why|then)\b|\b(he|she|they|it|its|his|her|their|them|that|this|those|these)\b",
+    re.IGNORECASE,
+)
+REWRITE_PROMPT = (
+    "Rewrite the follow-up question as one standalone question, using the conversation for names "
+    "and context. Reply with the question only."
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of the answer as the model streams it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The passages the model will read, sent as soon as retrieval is done (before its first
+    token), so a reader sees the evidence while the answer is written."""
+
+    items: tuple[Source, ...]
+    retrieve_ms: float
+
+
+Event = Token | Sources | Answer
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: str
+
+
+class Answerer:
+    """Answers questions from the index with a language model; shared by the CLI, UI and API.
+
+    `k`, `passage_chars` and `max_tokens` set the fact shape's budget (the MultiHop-RAG-tuned
+    default); explanations, summaries, timelines and comparisons use their own (`qa.answering.shapes`)."""
+
+    def __init__(
+        self, retriever: Retriever, llm: LLM, k: int = 4, passage_chars: int = 400, max_tokens: int = 160,
+        min_confidence: float = MIN_ANSWER_CONFIDENCE,
+    ) -> None:
+        self.retriever = retriever
+        self.llm = llm
+        self.min_confidence = min_confidence
+        self.k = k
+        self.shapes = {**SHAPES, "fact": replace(FACT, k=k, passage_chars=passage_chars, max_tokens=max_tokens)}
+
+    def warm_up(self) -> None:
+        """Load the embedding model, the index and the language model now rather than on first use."""
+        self.retriever.search("warm up", k=1)
+        load = getattr(self.llm, "_load", None)
+        if load:
+            load()
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.retriever.embedder
+
+    def shape_of(self, question: str) -> Shape:
+        """The answer shape for a (standalone) question."""
+        return self.shapes[classify_question(question, self.retriever.outlets()).name]
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        k: int | None = None,
+        filters: Filters | None = None,
+        now: date | None = None,
+        shape: str | None = None,
+    ) -> Iterator[Event]:
+        """Yield the passages to be read (`Sources`), the answer's tokens as they come, then the
+        verified `Answer`. `k` overrides the shape's number of passages, `now` anchors relative
+        dates, `shape` forces a shape."""
+        started = time.perf_counter()
+        standalone = self.rewrite(question, history)
+        form = self.shapes[shape] if shape else self.shape_of(standalone)
+        form = replace(form, k=k) if k else form
+        missing = missing_outlets(standalone, self.retriever.outlets())
+        hits, passages = ([], []) if missing else self.evidence(standalone, form, filters, now)
+        retrieved = time.perf_counter()
+        if passages:
+            yield Sources(sources_of(standalone, passages), round((retrieved - started) * 1000, 1))
+        first_token = None
+        labels = _LabelFilter()
+        gated = form.short_answer and self.min_confidence > 0
+        probs: list[TokenProb] | None = [] if gated else None  # recorded only for the check
+        if passages:
+            pieces = self.llm.stream(build_prompt(standalone, passages, form.name), form.max_tokens, probs)
+            for piece in pieces:
+                first_token = first_token or time.perf_counter()
+                shown = labels.feed(piece)
+                if shown:
+                    yield Token(shown)
+                if "\n" in piece and repeats_a_line(labels.raw):
+                    close = getattr(pieces, "close", None)
+                    if close:
+                        close()  # a small model looping on one line: stop paying for the repeats
+                    break
+            if rest := labels.rest():
+                yield Token(rest)
+        reply = labels.text()
+        abstained = not passages or is_abstention(strip_markers(reply)) or not strip_markers(reply)
+        claims, short = [], ""
+        if missing:
+            text, citations = f"Insufficient information: the corpus has no articles from {' or '.join(missing)}.", []
+        elif abstained:
+            text, citations = ABSTENTION_TEXT, []
+        else:
+            verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t), standalone)
+            if form.name == "compare":
+                verified = outlet_checked(verified, passages, self.retriever.outlets())
+            if not form.short_answer:
+                # A longer answer states only what its quotes back: an unsupported sentence (the
+                # model's own commentary, or a fact no passage holds) is left out, not flagged; so
+                # is a copied headline, unless the answer has nothing else.
+                supported = [v for v in verified if v.supported]
+                facts = [v for v in supported if not restates_a_title(v.claim.text, passages)]
+                verified = without_restatements(facts or supported)  # headlines only: better than nothing
+            verified = without_repeats(verified)
+            if form.by_date:
+                verified = dated(verified, passages)
+            text, citations, claims = render(verified, passages)
+            short = short_answer(text) if form.short_answer else ""
+            if self._withhold(form, short, verified, probs, [p.hit.text for p in passages], standalone):
+                abstained, text, citations, claims, short = True, ABSTENTION_TEXT, [], [], ""
+        finished = time.perf_counter()
+        yield Answer(
+            question=standalone,
+            answer=text,
+            abstained=abstained,
+            citations=citations,
+            model=self.llm.name,
+            timings={
+                "retrieve_ms": round((retrieved - started) * 1000, 1),
+                "first_token_ms": round(((first_token or finished) - started) * 1000, 1),
+                "total_ms": round((finished - started) * 1000, 1),
+            },
+            hits=hits,
+            short_answer=short,
+            claims=claims,
+            shape=form.name,
+        )
+
+    def evidence(
+        self, question: str, form: Shape, filters: Filters | None = None, now: date | None = None
+    ) -> tuple[list[Hit], list[Passage]]:
+        """The hits and the passages the model reads for a standalone question in this shape.
+
+        A fact reads the k best hits. A longer answer reads every passage, so hits far below the
+        best match are left out (on a topic one article covers, the rest of the k places are
+        unrelated stories) — except a compared outlet's, which get k places each in retrieval and
+        rank lower by nature."""
+        if form.short_answer:
+            hits = self._retrieve(question, form, form.k, filters, now)
+            return hits, make_passages(question, hits, form.passage_chars)
+        outlets = self.retriever.outlets()
+        comparing = form.name == "compare"
+        hits = self._retrieve(question, form, form.k, filters, now, source_quota=form.k if comparing else None)
+        named = set(find_outlets(question, outlet_aliases(outlets))) if comparing else set()
+        hits = [h for h in hits if h.score >= RELATIVE_RELEVANCE * hits[0].score or h.source in named]
+        if form.by_date:
+            hits = sorted(hits, key=lambda h: h.published_at or "9999")
+        return hits, make_passages(question, hits, form.passage_chars)
+
+    def _retrieve(
+        self, question: str, form: Shape, k: int, filters: Filters | None, now: date | None,
+        source_quota: int | None = None,
+    ) -> list[Hit]:
+        """The `k` best hits with no article that carries instructions for the assistant: such an
+        article is quarantined whole (`qa.answering.prompt.make_passages`), and the places it took are
+        filled from deeper in the ranking, so an attack cannot starve an answer of evidence."""
+        depth, tainted = k, set()
+        for _ in range(3):
+            hits = self.retriever.search(
+                question, k=depth, filters=filters, now=now, max_per_article=form.per_article, source_quota=source_quota
+            )
+            tainted |= tainted_articles(hits)
+            clean = [h for h in hits if h.article_id not in tainted]
+            if not tainted or len(clean) >= k or len(hits) < depth:
+                break
+            depth += k - len(clean)
+        return clean[:k] if tainted else hits
+
+    def _withhold(
+        self, form: Shape, short: str, verified: list[Verified], probs: list[TokenProb] | None,
+        sources: list[str], question: str,
+    ) -> bool:
+        """Withhold an answer the evidence does not back. A name or number must come from the
+        retrieved text and be one the model was sure of (the passages settled it); any other answer
+        (a phrase, an explanation, a summary) needs at least one claim its quotes support."""
+        if form.short_answer and is_name_or_number(short):
+            unsure = is_unsure(short, answer_confidence(probs or []), self.min_confidence)
+            return unsure or not is_grounded(short, sources, question)
+        if form.short_answer and short in ("Yes", "No"):
+            return False  # yes/no carry their evidence in the explanation; unchanged since release 1
+        return not any(v.supported and v.supports for v in verified if len(v.claim.text.split()) >= 3)
+
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), k: int | None = None, filters: Filters | None = None,
+        now: date | None = None, shape: str | None = None,
+    ) -> Answer:
+        """The verified answer, without streaming."""
+        for event in self.stream(question, history, k, filters, now, shape):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("stream ended without an answer")
+
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
+        """A follow-up ("and what did Russia say?") as a standalone question, using the history."""
+        if not history or not _FOLLOW_UP.search(question):
+            return question
+        previous = history[-1]
+        conversation = "\n".join(f"Q: {t.question}\nA: {strip_markers(t.answer)[:300]}" for t in history[-3:])
+        messages: list[Message] = [
+            {"role": "system", "content": REWRITE_PROMPT},
+            {"role": "user", "content": f"Conversation:\n{conversation}\n\nFollow-up: {question}\nStandalone question:"},
+        ]
+        rewritten = "".join(self.llm.stream(messages, 60)).strip().split("\n")[0].strip()
+        if 8 <= len(rewritten) <= 300 and not is_abstention(rewritten) and "[" not in rewritten:
+            return rewritten
+        return f"{previous.question} {question}"
+
+
+class _LabelFilter:
+    """Turns the model's "Answer: X / Explanation: Y" reply into "X. Y" as it streams."""
+
+    _ANSWER = ANSWER_LABEL
+    _EXPLANATION = re.compile(r"\s*\n+\s*(?:\*\*)?explanation(?:\*\*)?\s*:\s*(?:\*\*)?", re.IGNORECASE)
+    _HOLD = 20  # characters kept back while they could still be the start of a label
+
+    def __init__(self) -> None:
+        self.raw = ""
+        self.sent = 0
+
+    def text(self) -> str:
+        return self._clean(self.raw)
+
+    def _clean(self, raw: str) -> str:
+        text = self._ANSWER.sub("", raw, count=1)
+        def join(match: re.Match[str]) -> str:
+            before = text[: match.start()].rstrip()
+            return " " if before.endswith((".", "!", "?")) else ". "
+        return self._EXPLANATION.sub(join, text, count=1)
+
+    def feed(self, piece: str) -> str:
+        self.raw += piece
+        clean = self._clean(self.raw)
+        ready = len(clean) - self._HOLD if "\n" in self.raw[-self._HOLD :] or len(self.raw) < self._HOLD else len(clean)
+        ready = max(ready, self.sent)
+        out, self.sent = clean[self.sent : ready], ready
+        return out
+
+    def rest(self) -> str:
+        clean = self._clean(self.raw)
+        out, self.sent = clean[self.sent :], len(clean)
+        return out
+
+
+def repeats_a_line(text: str) -> bool:
+    """True when the last finished line of a reply says again what an earlier line said."""
+    lines = [strip_markers(line).strip(" -*•").lower() for line in text.split("\n")[:-1]]
+    lines = [line for line in lines if line]
+    return len(lines) >= 2 and lines[-1] in lines[:-1]
+
+
+def sources_of(question: str, passages: list[Passage]) -> tuple[Source, ...]:
+    """Each passage's outlet, date, title and the sentence of it sharing most words with the question."""
+    wanted = content_words(question)
+    items = []
+    for passage in passages:
+        span = max(passage.spans, key=lambda sp: len(wanted & content_words(passage.sentence(sp))))
+        hit = passage.hit
+        items.append(Source(passage.n, hit.article_id, hit.title, hit.source, hit.url, hit.published_at,
+                            passage.sentence(span), span[0], span[1]))
+    return tuple(items)
+
+
+_PREAMBLE = re.compile(r"^\s*(?:based on|according to|from)\s+(?:the\s+)?(?:information|passages?|articles?)[^,:]*[,:]\s*", re.I)
+
+
+def short_answer(text: str) -> str:
+    """The direct answer at the start ("Yes", "27", "Sam Bankman-Fried") without markers."""
+    text = _PREAMBLE.sub("", strip_markers(text), count=1)
+    first = re.split(r"(?<=[.!?])\s|[,;:](?=\s)", text, maxsplit=1)[0]
+    first = first.strip().rstrip(".!?").strip()
+    lead = first.split()[0].lower().strip(",.") if first.split() else ""
+    if lead in ("yes", "no"):
+        return lead.capitalize()
+    return first

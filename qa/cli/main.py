@@ -1,0 +1,142 @@
+"""The `qa` command: ingest, search, stats, serve (more subcommands register themselves below)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from qa.cli.common import env_help, make_embedder, progress_bar, settings_from_args
+from qa.errors import QAError
+from qa.settings import load_settings
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from qa.index.build import IngestOptions, ingest_corpus
+
+    settings = settings_from_args(args)
+    corpus = Path(args.corpus) if args.corpus else settings.corpus_dir
+    if not corpus.is_dir():
+        raise QAError(f"No corpus folder at {corpus}/ — give the folder that holds the articles.")
+    options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type, args.rebuild)
+    print(f"Ingesting {corpus}/ into {settings.index_dir}/ …", file=sys.stderr)
+    report = ingest_corpus(corpus, settings.index_dir, make_embedder(settings), options, progress_bar)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from qa.retrieval.retrieve import Retriever
+
+    settings = settings_from_args(args)
+    hits = Retriever(settings.index_dir, make_embedder(settings)).search(args.query, k=args.k)
+    if args.json:
+        print(json.dumps([asdict(hit) for hit in hits], ensure_ascii=False, indent=2))
+        return 0
+    for rank, hit in enumerate(hits, 1):
+        date = hit.published_at[:10]
+        print(f"{rank:2}. [{hit.score:.4f}] {hit.title} — {hit.source} {date}")
+        print(f"    {hit.url}  chars {hit.start}-{hit.end}")
+        print(f"    {' '.join(hit.text.split())[:240]}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from qa.index import generations
+    from qa.index.store import Store
+
+    settings = settings_from_args(args)
+    generation = generations.require_generation(settings.index_dir)
+    store = Store(generation / generations.STORE_FILE, readonly=True)
+    meta = store.meta()
+    stats = {
+        **store.counts(),
+        "embedding_model": meta.get("embed_model"),
+        "index_type": meta.get("index_type"),
+        "chunk_chars": int(meta.get("chunk_chars", 0)),
+        "index_bytes": generations.disk_size(settings.index_dir),
+        "updated_at": meta.get("updated_at"),
+        "top_outlets": dict(store.outlets()[:10]),
+    }
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+        return 0
+    for key, value in stats.items():
+        print(f"{key:>18}: {value}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa.serving.serve import serve
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    return serve(load_settings(os.environ, index_dir=args.index, host=args.host, port=args.port))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Question answering with citations over news articles.", allow_abbrev=False
+    )
+    parser.add_argument("--index", metavar="DIR", help=env_help("index folder", "index_dir"))
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="build or update the index from a corpus folder")
+    ingest.add_argument("corpus", nargs="?", help=env_help("folder of articles", "corpus_dir"))
+    ingest.add_argument("--rebuild", action="store_true", help="re-read and re-embed everything")
+    ingest.add_argument("--chunk-chars", type=int, help=env_help("max chunk length in characters", "chunk_chars"))
+    ingest.add_argument("--index-type", choices=["flat", "hnsw"], help=env_help("FAISS index: exact or approximate", "index_type"))
+    ingest.add_argument("--embed-model", help=env_help("sentence-transformers model", "embed_model"))
+    ingest.set_defaults(func=cmd_ingest)
+
+    search = sub.add_parser("search", help="show the best-matching passages for a query")
+    search.add_argument("query")
+    search.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.set_defaults(func=cmd_search)
+
+    stats = sub.add_parser("stats", help="what the index holds")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.set_defaults(func=cmd_stats)
+
+    serve = sub.add_parser("serve", help="start the chat UI and the HTTP API (same as python app.py)")
+    serve.add_argument("--host", help="address to listen on (env QA_HOST, default 127.0.0.1 without API keys, 0.0.0.0 with them)")
+    serve.add_argument("--port", type=int, help=env_help("port", "port"))
+    serve.set_defaults(func=cmd_serve)
+
+    from qa.cli.evaluate import add_eval_command
+
+    add_eval_command(sub)
+    from qa.cli.ask import add_ask_commands
+
+    add_ask_commands(sub)
+    for command in sub.choices.values():
+        # Options are taken whole ("--index" never becomes "--index-type"), and the global --index
+        # also works after the subcommand, where people type it.
+        command.allow_abbrev = False
+        if "--index" not in command._option_string_actions:
+            command.add_argument("--index", default=argparse.SUPPRESS, metavar="DIR", help=env_help("index folder", "index_dir"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Index: how chunks, vectors and keywords are stored on disk, in complete generations."""

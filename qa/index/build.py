@@ -1,0 +1,212 @@
+"""How does the corpus become an index? Scan files, re-read only what changed, embed new chunks,
+rebuild the vector and keyword indexes, and switch generations atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.errors import LoadError
+from qa.index import generations
+from qa.index.dense import build_dense_index, write_dense_index
+from qa.index.embedding import PASSAGE_TEMPLATE, Embedder, passage_text
+from qa.index.keyword import build_keyword_index
+from qa.index.store import Store
+from qa.ingest import dedup
+from qa.ingest.chunking import split_into_chunks
+from qa.ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from qa.types import Article, Chunk
+
+log = logging.getLogger(__name__)
+
+# Files in the corpus that describe it rather than hold articles.
+NOT_ARTICLES = ("README", "LICENSE", "NOTICE")
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    chunk_chars: int = 1000
+    overlap_sentences: int = 1
+    index_type: str = "flat"
+    rebuild: bool = False
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        rate = self.chunks / self.seconds if self.seconds else 0.0
+        line = (
+            f"added {self.added} / updated {self.updated} / removed {self.removed} / "
+            f"skipped {len(self.skipped)} (unchanged {self.unchanged}, exact duplicates {self.duplicates}); "
+            f"{self.chunks} chunks embedded in {self.seconds:.1f} s ({rate:.1f} chunks/s)"
+        )
+        reasons = "".join(f"\n  skipped {path}: {why}" for path, why in self.skipped)
+        return line + reasons
+
+
+def scan_corpus(corpus: Path) -> dict[str, Path]:
+    """Corpus-relative posix path -> file, for every candidate article file (hidden files skipped)."""
+    found: dict[str, Path] = {}
+    for path in sorted(corpus.rglob("*")):
+        rel = path.relative_to(corpus)
+        if not path.is_file() or any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.stem.upper() in NOT_ARTICLES:
+            continue
+        found[rel.as_posix()] = path
+    return found
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest_corpus(
+    corpus: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    options: IngestOptions = IngestOptions(),
+    progress: Callable[[int, int], Callable[[int], None]] | None = None,
+) -> IngestReport:
+    """Bring the index at `index_dir` in step with the files under `corpus`.
+
+    Unchanged files are not read again and nothing of theirs is re-embedded; changed files are
+    re-read; files that are gone lose their articles. `progress(total, ...)` makes a callback
+    that is told how many chunks were just embedded.
+    """
+    started = time.perf_counter()
+    report = IngestReport()
+    expected_meta = {
+        "embed_model": embedder.name,
+        "passage_template": PASSAGE_TEMPLATE,
+        "chunk_chars": str(options.chunk_chars),
+        "overlap_sentences": str(options.overlap_sentences),
+    }
+    with generations.WriterLock(index_dir):
+        live = generations.current_generation(index_dir)
+        if live is not None and not options.rebuild:
+            store = Store(live / generations.STORE_FILE, readonly=True)
+            generations.check_compatible(store.meta(), expected_meta, index_dir)
+            known, index_type = store.file_hashes(), store.meta().get("index_type")
+            store.close()
+        else:
+            known, index_type = {}, None
+
+        files = scan_corpus(corpus)
+        hashes = {rel: file_sha256(path) for rel, path in files.items()}
+        changed = [rel for rel in files if known.get(rel) != hashes[rel]]
+        gone = [rel for rel in known if rel not in files]
+        report.unchanged = len(files) - len(changed)
+        loaded = _load_changed(corpus, files, changed, report)
+        if not loaded and not gone and not options.rebuild and index_type == options.index_type:
+            report.seconds = time.perf_counter() - started
+            return report
+
+        folder = generations.begin_generation(index_dir) if not options.rebuild or live is None else _fresh(index_dir)
+        try:
+            store = Store(folder / generations.STORE_FILE)
+            with store.db:
+                _apply(store, known, hashes, loaded, gone, embedder, options, report, progress)
+                store.set_meta({**expected_meta, "index_type": options.index_type,
+                                "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+            _write_search_indexes(store, folder, options.index_type)
+            store.close()
+            generations.commit_generation(index_dir, folder)
+        except BaseException:
+            generations.abandon_generation(folder)
+            raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _fresh(index_dir: Path) -> Path:
+    folder = generations.begin_generation(index_dir)
+    (folder / generations.STORE_FILE).unlink(missing_ok=True)
+    return folder
+
+
+def _load_changed(
+    corpus: Path, files: dict[str, Path], changed: list[str], report: IngestReport) -> dict[str, list[Article]]:
+    loaded: dict[str, list[Article]] = {}
+    for rel in changed:
+        path = files[rel]
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            report.skipped.append((rel, f"unsupported file type {path.suffix or '(none)'}"))
+            continue
+        try:
+            result = load_file(path, corpus)
+        except LoadError as exc:
+            report.skipped.append((rel, str(exc)))
+            log.warning("skipped %s: %s", rel, exc)
+            continue
+        report.warnings.extend(f"{rel}: {w}" for w in result.warnings)
+        loaded[rel] = result.articles
+    return loaded
+
+
+def _write_search_indexes(store: Store, folder: Path, index_type: str) -> None:
+    ids, vectors = store.embeddings()
+    write_dense_index(build_dense_index(ids, vectors, index_type), folder / generations.DENSE_FILE)
+    keyword_ids, texts = store.keyword_texts()
+    build_keyword_index(keyword_ids, texts, folder / generations.KEYWORD_DIR)
+
+
+def _apply(
+    store: Store,
+    known: dict[str, str],
+    hashes: dict[str, str],
+    loaded: dict[str, list[Article]],
+    gone: list[str],
+    embedder: Embedder,
+    options: IngestOptions,
+    report: IngestReport,
+    progress: Callable[[int, int], Callable[[int], None]] | None,
+) -> None:
+    for rel in gone:
+        report.removed += len(store.remove_file(rel))
+    new_chunks: list[tuple[Article, Chunk]] = []
+    for rel, articles in loaded.items():
+        previous = set(store.remove_file(rel)) if rel in known else set()
+        for article in articles:
+            report.updated += article.id in previous
+            report.added += article.id not in previous
+            digest = dedup.content_hash(article.body)
+            canonical = store.canonical_for_hash(digest)
+            store.add_article(article, digest, dedup.minhash(article.body), canonical)
+            if canonical is not None:
+                report.duplicates += 1
+                continue
+            new_chunks.extend(
+                (article, chunk)
+                for chunk in split_into_chunks(article, options.chunk_chars, options.overlap_sentences)
+            )
+        report.removed += len(previous - {a.id for a in articles})
+        store.set_file(rel, hashes[rel], sum(len(a.body) for a in articles))
+    texts = [passage_text(article, chunk) for article, chunk in new_chunks]
+    tick = progress(len(texts)) if progress and texts else None
+    vectors = embedder.embed(texts, tick)
+    store.add_chunks([chunk for _, chunk in new_chunks], vectors)
+    report.chunks = len(new_chunks)
+    store.set_near_duplicates(dedup.near_duplicate_links(*store.signatures()))

@@ -1,0 +1,1 @@
+"""Ingest: how articles are read, cleaned, cut into chunks and de-duplicated."""
