@@ -15,6 +15,20 @@ def _stemmer():  # noqa: ANN202
     return Stemmer.Stemmer("english")
 
 
+_shared_stemmer = None
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Stemmed, stop-word-free tokens, as the keyword index sees them (also what the Milvus
+    backend stores and searches, so both backends score the same words)."""
+    global _shared_stemmer
+    import bm25s
+
+    if _shared_stemmer is None:
+        _shared_stemmer = _stemmer()
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_shared_stemmer, show_progress=False, return_ids=False)
+
+
 def build_keyword_index(ids: np.ndarray, texts: list[str], folder: Path) -> None:
     """Index `texts` with BM25 and save it (JSON + .npy arrays) into `folder`."""
     import bm25s

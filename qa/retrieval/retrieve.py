@@ -4,22 +4,16 @@ explicit filters, and at most a few passages per story."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import numpy as np
-
-from qa.errors import IndexMismatchError
-from qa.index import generations
-from qa.index.dense import DenseIndex
 from qa.index.embedding import PASSAGE_TEMPLATE, Embedder
-from qa.index.keyword import KeywordIndex
-from qa.index.store import Store
+from qa.index.keyword import tokenize
 from qa.ingest.sentences import split_sentences
-from qa.retrieval.query import QueryPlan, plan_query
+from qa.retrieval.candidates import Candidate, Catalog, ChunkIndex, IndexView, RankingWeights, Scope
+from qa.retrieval.query import DateRange, QueryPlan, plan_query
 from qa.types import Hit
 
 
@@ -48,99 +42,34 @@ class RetrievalConfig:
     source_quota: int = 1
 
 
-@dataclass
-class _Table:
-    """Per-chunk facts of one generation, aligned with the keyword index order (ascending ids)."""
-
-    generation: Path
-    store: Store
-    dense: DenseIndex
-    keyword: KeywordIndex
-    ids: np.ndarray
-    source: np.ndarray  # index into `sources`
-    day: np.ndarray  # proleptic ordinal, 0 when unknown
-    article: np.ndarray  # index into `articles`
-    story: np.ndarray  # near-duplicate cluster (index into `articles`)
-    sources: list[str]
-    articles: list[str]
-    newest: date | None = None
-    _source_masks: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def source_mask(self, name: str) -> np.ndarray:
-        if name not in self._source_masks:
-            code = self.sources.index(name) if name in self.sources else -1
-            self._source_masks[name] = self.source == code
-        return self._source_masks[name]
-
-
-def _load_table(generation: Path) -> _Table:
-    store = Store(generation / generations.STORE_FILE, readonly=True)
-    rows = store.db.execute(
-        "SELECT c.id, a.source, a.published_at, c.article_id, coalesce(a.near_duplicate_of, c.article_id)"
-        " FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.id"
-    ).fetchall()
-    sources = sorted({r[1] for r in rows})
-    articles = sorted({r[3] for r in rows} | {r[4] for r in rows})
-    source_code = {s: i for i, s in enumerate(sources)}
-    article_code = {a: i for i, a in enumerate(articles)}
-    days = np.array([_ordinal(r[2]) for r in rows], dtype=np.int64)
-    keyword = KeywordIndex(generation / generations.KEYWORD_DIR)
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    if not np.array_equal(ids, keyword.ids):
-        raise IndexMismatchError(f"{generation} is inconsistent; rebuild with `qa ingest --rebuild`.")
-    return _Table(
-        generation=generation,
-        store=store,
-        dense=DenseIndex(generation / generations.DENSE_FILE),
-        keyword=keyword,
-        ids=ids,
-        source=np.array([source_code[r[1]] for r in rows], dtype=np.int32),
-        day=days,
-        article=np.array([article_code[r[3]] for r in rows], dtype=np.int32),
-        story=np.array([article_code[r[4]] for r in rows], dtype=np.int32),
-        sources=sources,
-        articles=articles,
-        newest=date.fromordinal(int(days.max())) if len(days) and days.max() > 0 else None,
-    )
-
-
-def _ordinal(published_at: str) -> int:
-    try:
-        return date.fromisoformat(published_at[:10]).toordinal()
-    except ValueError:
-        return 0
-
-
 class Retriever:
-    """Hybrid search over an index folder; reopens the index when an ingest switches generations."""
+    """Hybrid search over an index backend: the local folder (a Path) or any `ChunkIndex`
+    (Milvus); follows the live generation when an ingest switches it."""
 
     def __init__(
         self,
-        index_dir: Path,
+        index: Path | ChunkIndex,
         embedder: Embedder,
         config: RetrievalConfig = RetrievalConfig(),
         today: Callable[[], date] | None = None,
     ) -> None:
-        self.index_dir = index_dir
+        if isinstance(index, Path):
+            from qa.retrieval.local import LocalIndex
+
+            self.index_dir: Path | None = index
+            index = LocalIndex(index, {"embed_model": embedder.name, "passage_template": PASSAGE_TEMPLATE})
+        else:
+            self.index_dir = None
+        self.index: ChunkIndex = index
         self.embedder = embedder
         self.config = config
         self._today = today
-        self._table: _Table | None = None
-        self._lock = threading.Lock()
 
-    def _open(self) -> _Table:
-        generation = generations.require_generation(self.index_dir)
-        with self._lock:
-            if self._table is None or self._table.generation != generation:
-                store = Store(generation / generations.STORE_FILE, readonly=True)
-                expected = {"embed_model": self.embedder.name, "passage_template": PASSAGE_TEMPLATE}
-                generations.check_compatible(store.meta(), expected, self.index_dir)
-                store.close()
-                self._table = _load_table(generation)
-            return self._table
+    def _open(self) -> IndexView:
+        return self.index.open()
 
     @property
-    def store(self) -> Store:
+    def store(self) -> Catalog:
         return self._open().store
 
     def outlets(self) -> list[str]:
@@ -149,9 +78,9 @@ class Retriever:
     def plan(self, question: str, now: date | None = None) -> QueryPlan:
         """Outlets and dates the question mentions; relative dates count back from `now`, else
         `today` (by default the newest article's date, so "last week" means the corpus's last week)."""
-        table = self._open()
-        today = now or (self._today() if self._today else (table.newest or date.today()))
-        return plan_query(question, table.sources, today)
+        view = self._open()
+        today = now or (self._today() if self._today else (view.newest or date.today()))
+        return plan_query(question, view.sources, today)
 
     def search(
         self, query: str, k: int = 10, filters: Filters | None = None, now: date | None = None,
@@ -160,132 +89,125 @@ class Retriever:
         """The `k` best chunks for `query`; `now` anchors relative dates ("last week"),
         `max_per_article` overrides the configured cap (answers that need breadth use fewer),
         `source_quota` the places kept for each outlet the query names (a comparison wants several)."""
-        table = self._open()
+        view = self._open()
         plan = self.plan(query, now)
         cfg = self.config
-        allowed = self._filter_mask(table, filters)
-        vector = self.embedder.embed([query])[0]
-        keyword_scores = table.keyword.scores(query) if len(table.ids) else np.zeros(0)
-        fused = np.zeros(len(table.ids), dtype=np.float64)
-        self._add_hybrid(table, vector, keyword_scores, allowed, 1.0, fused)
+        scope = _filter_scope(view, filters)
+        if scope is None:
+            return []
+        scopes, scope_weights = [scope], [1.0]
         for source in plan.sources:
-            mask = table.source_mask(source) if allowed is None else table.source_mask(source) & allowed
-            if mask.any():
-                self._add_hybrid(table, vector, keyword_scores, mask, cfg.source_weight, fused)
+            if not scope.sources or source in scope.sources:
+                scopes.append(Scope((source,), scope.since_day, scope.until_day))
+                scope_weights.append(cfg.source_weight)
+        weights = RankingWeights(cfg.candidates, cfg.rrf_k, cfg.dense_weight, cfg.keyword_weight)
+        vector = self.embedder.embed([query])[0]
+        fused: dict[int, float] = {}
+        facts: dict[int, Candidate] = {}
+        for weight, ranking in zip(scope_weights, view.rankings(query, vector, scopes, weights), strict=True):
+            for candidate in ranking:
+                fused[candidate.chunk_id] = fused.get(candidate.chunk_id, 0.0) + weight * candidate.score
+                facts.setdefault(candidate.chunk_id, candidate)
         if plan.dates and cfg.date_boost:
-            on_date = np.zeros(len(table.ids), dtype=bool)
-            for span in plan.dates:
-                low = span.since.toordinal() if span.since else 1
-                high = span.until.toordinal() if span.until else 10**7
-                on_date |= (table.day >= low) & (table.day <= high)
-            fused[on_date] *= 1.0 + cfg.date_boost
+            for chunk_id, candidate in facts.items():
+                if any(_on(span, candidate.day) for span in plan.dates):
+                    fused[chunk_id] *= 1.0 + cfg.date_boost
         if cfg.sentence_weight:
-            self._sentence_rerank(table, plan.core or query, fused)
+            self._sentence_rerank(view, plan.core or query, fused)
         return self._select(
-            table, fused, k, plan.sources, max_per_article or cfg.max_per_article,
+            view, fused, facts, k, plan.sources, max_per_article or cfg.max_per_article,
             cfg.source_quota if source_quota is None else source_quota,
         )
 
-    def _sentence_rerank(self, table: _Table, query: str, fused: np.ndarray) -> None:
+    def _sentence_rerank(self, view: IndexView, query: str, fused: dict[int, float]) -> None:
         """Reward candidates holding one sentence that matches many rare query words: evidence
         for a news question is usually a single sentence, diluted in a chunk-level score."""
         cfg = self.config
-        depth = min(cfg.rerank_depth, int((fused > 0).sum()))
-        if depth == 0:
+        top = _best_first(fused)[: cfg.rerank_depth]
+        if not top:
             return
-        top = np.argsort(-fused, kind="stable")[:depth]
-        rows = table.store.chunks_by_id(int(table.ids[p]) for p in top)
-        query_tokens = set(table.keyword.tokens([query])[0])
-        weights = {t: table.keyword.idf(t) for t in query_tokens}
-        best = np.zeros(depth)
-        for i, position in enumerate(top):
-            sentences = split_sentences(rows[int(table.ids[position])].text)
-            for tokens in table.keyword.tokens(sentences) if sentences else []:
+        rows = view.store.chunks_by_id(top)
+        weights = view.query_weights(set(tokenize([query])[0]))
+        best = [0.0] * len(top)
+        for i, chunk_id in enumerate(top):
+            sentences = split_sentences(rows[chunk_id].text)
+            for tokens in tokenize(sentences) if sentences else []:
                 best[i] = max(best[i], sum(weights.get(t, 0.0) for t in set(tokens)))
-        for rank, i in enumerate(np.argsort(-best, kind="stable")):
+        for rank, i in enumerate(sorted(range(len(top)), key=lambda i: -best[i])):
             fused[top[i]] += cfg.sentence_weight / (cfg.rrf_k + rank + 1)
 
-    def _filter_mask(self, table: _Table, filters: Filters | None) -> np.ndarray | None:
-        if filters is None or filters == Filters():
-            return None
-        mask = np.ones(len(table.ids), dtype=bool)
-        if filters.sources:
-            wanted = {s.lower() for s in filters.sources}
-            codes = [i for i, s in enumerate(table.sources) if s.lower() in wanted]
-            mask &= np.isin(table.source, codes)
-        if filters.since:
-            mask &= table.day >= filters.since.toordinal()
-        if filters.until:
-            mask &= (table.day > 0) & (table.day <= filters.until.toordinal())
-        return mask
-
-    def _add_hybrid(
-        self,
-        table: _Table,
-        vector: np.ndarray,
-        keyword_scores: np.ndarray,
-        mask: np.ndarray | None,
-        weight: float,
-        fused: np.ndarray,
-    ) -> None:
-        """Add weighted reciprocal-rank scores of the dense and keyword rankings within `mask`."""
-        cfg = self.config
-        allowed_ids = None if mask is None else table.ids[mask]
-        dense = table.dense.search(vector, cfg.candidates, allowed_ids)
-        positions = np.searchsorted(table.ids, [chunk_id for chunk_id, _ in dense])
-        for rank, position in enumerate(positions):
-            fused[position] += weight * cfg.dense_weight / (cfg.rrf_k + rank + 1)
-        scores = keyword_scores if mask is None else np.where(mask, keyword_scores, 0.0)
-        top = np.argpartition(-scores, min(cfg.candidates, len(scores) - 1))[: cfg.candidates]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        for rank, position in enumerate(p for p in top if scores[p] > 0):
-            fused[position] += weight * cfg.keyword_weight / (cfg.rrf_k + rank + 1)
-
     def _select(
-        self, table: _Table, fused: np.ndarray, k: int, sources: tuple[str, ...] = (), max_per_article: int = 3,
-        source_quota: int = 1,
+        self, view: IndexView, fused: dict[int, float], facts: dict[int, Candidate], k: int,
+        sources: tuple[str, ...] = (), max_per_article: int = 3, source_quota: int = 1,
     ) -> list[Hit]:
         """Best first; one article per near-duplicate story, at most `max_per_article` chunks each,
         and `source_quota` places kept for each named outlet that has matching passages."""
-        order = [int(p) for p in np.argsort(-fused, kind="stable") if fused[p] > 0]
+        order = _best_first(fused)
         chosen: list[int] = []
-        story_owner: dict[int, int] = {}
-        per_article: dict[int, int] = {}
+        story_owner: dict[str, str] = {}
+        per_article: dict[str, int] = {}
 
-        def take(position: int) -> bool:
-            article, story = int(table.article[position]), int(table.story[position])
-            if position in chosen or story_owner.get(story, article) != article:
+        def take(chunk_id: int) -> bool:
+            article, story = facts[chunk_id].article_id, facts[chunk_id].story_id
+            if chunk_id in chosen or story_owner.get(story, article) != article:
                 return False
             if per_article.get(article, 0) >= max_per_article:
                 return False
             story_owner[story] = article
             per_article[article] = per_article.get(article, 0) + 1
-            chosen.append(position)
+            chosen.append(chunk_id)
             return True
 
         for source in sources[: k]:
-            code = table.sources.index(source)
             quota = source_quota
-            for position in order:
+            for chunk_id in order:
                 if quota == 0:
                     break
-                if table.source[position] == code:
-                    quota -= take(position)
-        for position in order:
+                if facts[chunk_id].source == source:
+                    quota -= take(chunk_id)
+        for chunk_id in order:
             if len(chosen) >= k:
                 break
-            take(position)
-        chosen = sorted(chosen[:k], key=lambda p: -fused[p])
-        rows = table.store.chunks_by_id(int(table.ids[p]) for p in chosen)
+            take(chunk_id)
+        chosen = sorted(chosen[:k], key=lambda c: -fused[c])
+        rows = view.store.chunks_by_id(chosen)
         hits = []
-        for position in chosen:
-            row = rows[int(table.ids[position])]
+        for chunk_id in chosen:
+            row = rows[chunk_id]
             hits.append(
                 Hit(
                     chunk_id=row.chunk_id, article_id=row.article_id, position=row.position,
-                    start=row.start, end=row.end, text=row.text, score=float(fused[position]),
+                    start=row.start, end=row.end, text=row.text, score=float(fused[chunk_id]),
                     title=row.title, source=row.source, url=row.url, published_at=row.published_at,
                 )
             )
         return hits
 
+
+def _best_first(fused: dict[int, float]) -> list[int]:
+    """Chunk ids with a positive score, best first, ties in chunk id order."""
+    return [c for c, score in sorted(fused.items(), key=lambda item: (-item[1], item[0])) if score > 0]
+
+
+def _on(span: DateRange, day: int) -> bool:
+    low = span.since.toordinal() if span.since else 1
+    high = span.until.toordinal() if span.until else 10**7
+    return low <= day <= high
+
+
+def _filter_scope(view: IndexView, filters: Filters | None) -> Scope | None:
+    """The scope the filters allow (outlet names matched case-insensitively); None when they
+    name only outlets the index does not hold."""
+    if filters is None or filters == Filters():
+        return Scope()
+    sources: tuple[str, ...] = ()
+    if filters.sources:
+        wanted = {s.lower() for s in filters.sources}
+        sources = tuple(s for s in view.sources if s.lower() in wanted)
+        if not sources:
+            return None
+    return Scope(
+        sources,
+        filters.since.toordinal() if filters.since else None,
+        filters.until.toordinal() if filters.until else None,
+    )
