@@ -2,16 +2,68 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from qa.answering.answer import Answerer
 from qa.answering.llm import LLM, LLMSettings, make_llm
-from qa.index.embedding import SentenceTransformerEmbedder
+from qa.index.build import IngestOptions, IngestReport
+from qa.index.embedding import PASSAGE_TEMPLATE, Embedder, SentenceTransformerEmbedder
 from qa.index.library import Library
+from qa.retrieval.candidates import ChunkIndex
 from qa.retrieval.retrieve import Retriever
 from qa.settings import Settings
 
 
-def build_retriever(settings: Settings) -> Retriever:
-    return Retriever(settings.index_dir, SentenceTransformerEmbedder(settings.embed_model, settings.embed_batch_size))
+def _local_index(settings: Settings, embedder: Embedder) -> Path:
+    return settings.index_dir  # Retriever opens a folder itself
+
+
+def _milvus_index(settings: Settings, embedder: Embedder) -> ChunkIndex:
+    from qa.retrieval.milvus import MilvusIndex
+
+    return MilvusIndex(milvus_store(settings), {"embed_model": embedder.name, "passage_template": PASSAGE_TEMPLATE})
+
+
+def milvus_store(settings: Settings):  # noqa: ANN201
+    from qa.index.milvus_store import MilvusStore
+
+    return MilvusStore(settings.milvus_uri_or_default, settings.milvus_token, settings.milvus_collection)
+
+
+def _local_ingest(settings: Settings, corpus: Path, embedder: Embedder, options: IngestOptions,
+                  progress: Callable | None) -> IngestReport:
+    from qa.index.build import ingest_corpus
+
+    return ingest_corpus(corpus, settings.index_dir, embedder, options, progress)
+
+
+def _milvus_ingest(settings: Settings, corpus: Path, embedder: Embedder, options: IngestOptions,
+                   progress: Callable | None) -> IngestReport:
+    from qa.index.milvus_build import ingest_into_milvus
+
+    settings.index_dir.mkdir(parents=True, exist_ok=True)  # the default Milvus Lite file lives there
+    return ingest_into_milvus(corpus, milvus_store(settings), embedder, options, progress)
+
+
+# QA_STORE -> how to open the index for search, and how to ingest into it.
+INDEXES = {"local": _local_index, "milvus": _milvus_index}
+INGESTS = {"local": _local_ingest, "milvus": _milvus_ingest}
+
+
+def build_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(settings.embed_model, settings.embed_batch_size)
+
+
+def build_retriever(settings: Settings, embedder: Embedder | None = None) -> Retriever:
+    embedder = embedder or build_embedder(settings)
+    return Retriever(INDEXES[settings.store](settings, embedder), embedder)
+
+
+def ingest(settings: Settings, corpus: Path, embedder: Embedder, options: IngestOptions,
+           progress: Callable | None = None) -> IngestReport:
+    """`qa ingest`: bring the configured store in step with `corpus`."""
+    return INGESTS[settings.store](settings, corpus, embedder, options, progress)
 
 
 def build_llm(settings: Settings) -> LLM:
@@ -33,9 +85,10 @@ def build_answerer(settings: Settings, retriever: Retriever | None = None) -> An
     )
 
 
-def build_library(settings: Settings, retriever: Retriever) -> Library:
-    """Upload and delete articles (the /api/documents routes and the UI's admin panel)."""
-    from qa.index.build import IngestOptions
-
+def build_library(settings: Settings, retriever: Retriever) -> Library | None:
+    """Upload and delete articles (the /api/documents routes and the UI's admin panel); only on
+    the local store for now (None on Milvus: those routes answer 404, `qa ingest` updates it)."""
+    if settings.store != "local":
+        return None
     options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type)
     return Library(settings.corpus_dir, settings.index_dir, retriever.embedder, options)

@@ -23,6 +23,10 @@ class Settings:
     chunk_chars: int = 1000
     overlap_sentences: int = 1
     index_type: str = "flat"
+    store: str = "local"  # local (index folder: FAISS + BM25 + SQLite) | milvus
+    milvus_uri: str = ""  # a .db file path (Milvus Lite) or http://host:19530 (server, cluster); default <index>/milvus.db
+    milvus_token: str = ""  # "user:password" or an API key, for a secured server
+    milvus_collection: str = "qa"  # collection name prefix: <name>_chunks, _articles, _files, _state
     llm: str = "local"  # local | openai | fake
     llm_model: str = "qwen2.5-1.5b"
     llm_base_url: str = ""
@@ -43,11 +47,22 @@ class Settings:
     def __post_init__(self) -> None:
         if self.index_type not in INDEX_TYPES:
             raise ConfigError(f"QA_INDEX_TYPE must be one of {', '.join(INDEX_TYPES)}, not {self.index_type!r}")
+        if self.store not in STORES:
+            raise ConfigError(f"QA_STORE must be one of {', '.join(STORES)}, not {self.store!r}")
+        if self.store == "milvus" and not (self.milvus_uri_or_default.endswith(".db") or "://" in self.milvus_uri):
+            raise ConfigError(f"QA_MILVUS_URI must be a .db file (Milvus Lite) or http://host:19530, not {self.milvus_uri!r}")
         if not 50 <= self.chunk_chars <= 1000:
             raise ConfigError(f"QA_CHUNK_CHARS must be between 50 and 1000, not {self.chunk_chars}")
         if not 0.0 <= self.min_answer_confidence <= 1.0:
             raise ConfigError(f"QA_MIN_ANSWER_CONFIDENCE must be between 0 and 1, not {self.min_answer_confidence}")
 
+
+    @property
+    def milvus_uri_or_default(self) -> str:
+        return self.milvus_uri or str(self.index_dir / "milvus.db")
+
+
+STORES = ("local", "milvus")
 
 # field name -> environment variable
 ENV_VARS = {
@@ -58,6 +73,10 @@ ENV_VARS = {
     "chunk_chars": "QA_CHUNK_CHARS",
     "overlap_sentences": "QA_CHUNK_OVERLAP",
     "index_type": "QA_INDEX_TYPE",
+    "store": "QA_STORE",
+    "milvus_uri": "QA_MILVUS_URI",
+    "milvus_token": "QA_MILVUS_TOKEN",
+    "milvus_collection": "QA_MILVUS_COLLECTION",
     "llm": "QA_LLM",
     "llm_model": "QA_LLM_MODEL",
     "llm_base_url": "QA_LLM_BASE_URL",

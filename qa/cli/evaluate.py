@@ -12,7 +12,7 @@ from typing import Any
 from qa.errors import QAError
 
 # Settings read only by `qa ingest`; the index's own metadata records what it was built with.
-_INGEST_ONLY = ("corpus_dir", "embed_batch_size", "chunk_chars", "overlap_sentences", "index_type")
+_INGEST_ONLY = ("corpus_dir", "embed_batch_size", "chunk_chars", "overlap_sentences", "index_type", "milvus_token")
 
 
 def add_eval_command(sub: Any) -> None:
@@ -46,7 +46,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from qa.evaluation.evaluate import run_eval
     from qa.evaluation.questions import load_questions, select_questions
     from qa.evaluation.report import read_metrics, summary_text
-    from qa.retrieval.retrieve import Retriever
+    from qa.compose import build_retriever
 
     thresholds = parse_thresholds(args.fail_under)
     other = read_metrics(args.compare) if args.compare else None
@@ -54,7 +54,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     question_set = load_questions(Path(args.questions), args.format)
     questions = select_questions(question_set, args.limit, args.sample, args.seed)
     embedder = make_embedder(settings)
-    retriever = Retriever(settings.index_dir, embedder)
+    retriever = build_retriever(settings, embedder)
     answerer = None if args.retrieval_only else _make_answerer(settings, retriever)
     run_settings = {key: value for key, value in asdict(settings).items() if key not in _INGEST_ONLY}
     run_settings["index_dir"] = str(settings.index_dir.resolve())

@@ -16,15 +16,17 @@ from qa.settings import load_settings
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from qa.index.build import IngestOptions, ingest_corpus
+    from qa.compose import ingest
+    from qa.index.build import IngestOptions
 
     settings = settings_from_args(args)
     corpus = Path(args.corpus) if args.corpus else settings.corpus_dir
     if not corpus.is_dir():
         raise QAError(f"No corpus folder at {corpus}/ — give the folder that holds the articles.")
     options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type, args.rebuild)
-    print(f"Ingesting {corpus}/ into {settings.index_dir}/ …", file=sys.stderr)
-    report = ingest_corpus(corpus, settings.index_dir, make_embedder(settings), options, progress_bar)
+    target = f"{settings.index_dir}/" if settings.store == "local" else f"Milvus at {settings.milvus_uri_or_default}"
+    print(f"Ingesting {corpus}/ into {target} …", file=sys.stderr)
+    report = ingest(settings, corpus, make_embedder(settings), options, progress_bar)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(report.summary())
@@ -32,10 +34,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from qa.retrieval.retrieve import Retriever
+    from qa.compose import build_retriever
 
     settings = settings_from_args(args)
-    hits = Retriever(settings.index_dir, make_embedder(settings)).search(args.query, k=args.k)
+    hits = build_retriever(settings, make_embedder(settings)).search(args.query, k=args.k)
     if args.json:
         print(json.dumps([asdict(hit) for hit in hits], ensure_ascii=False, indent=2))
         return 0
@@ -52,15 +54,21 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from qa.index.store import Store
 
     settings = settings_from_args(args)
-    generation = generations.require_generation(settings.index_dir)
-    store = Store(generation / generations.STORE_FILE, readonly=True)
+    if settings.store == "local":
+        generation = generations.require_generation(settings.index_dir)
+        store = Store(generation / generations.STORE_FILE, readonly=True)
+        size = generations.disk_size(settings.index_dir)
+    else:
+        from qa.compose import build_retriever
+
+        store, size = build_retriever(settings, make_embedder(settings)).store, None  # the engine's own size
     meta = store.meta()
     stats = {
         **store.counts(),
         "embedding_model": meta.get("embed_model"),
         "index_type": meta.get("index_type"),
         "chunk_chars": int(meta.get("chunk_chars", 0)),
-        "index_bytes": generations.disk_size(settings.index_dir),
+        "index_bytes": size,
         "updated_at": meta.get("updated_at"),
         "top_outlets": dict(store.outlets()[:10]),
     }
