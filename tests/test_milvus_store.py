@@ -76,6 +76,8 @@ def test_same_passages_as_the_local_backend(tiny_corpus, index_dir, milvus, embe
     local, remote = Retriever(index_dir, embedder), _retriever(milvus, embedder)
     assert remote.store.counts() == {**local.store.counts(), "date_range": remote.store.counts()["date_range"]}
     assert remote.outlets() == local.outlets()
+    tokens = {"zorblax", "glacier", "bank", "karabakh", "nosuchword"}
+    assert remote._open().query_weights(tokens) == pytest.approx(local._open().query_weights(tokens))
     # Same words, same vectors, same fusion: the rankings agree but for near-ties (the engine's
     # float rounding and tie order differ from FAISS and bm25s by the last bits).
     for query in ("How did the Zorblax glacier change, and what did Sports Daily report?",
@@ -106,6 +108,9 @@ def test_changed_and_deleted_files(tiny_corpus, milvus, embedder, milvus_retriev
     assert counts["articles"] == 4 and counts["chunks"] < chunks_before
     # Retired rows are gone from the engine, not just hidden.
     assert _all_rows(milvus, "chunks") == counts["chunks"] and _all_rows(milvus, "files") == counts["files"] == 3
+    view = milvus_retriever._open()
+    assert view.query_weights({"plimsworth"})["plimsworth"] > 0 and view.query_weights({"brindlemoor"})["brindlemoor"] == 0
+    assert _all_rows(milvus, "terms") == milvus.count("terms", view.state.visible())
 
 
 class Crash(Exception):

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.errors import IndexBusyError
 from qa.index import generations
 from qa.index.build import IngestOptions, IngestReport, _load_changed, file_sha256, scan_corpus
 from qa.index.embedding import PASSAGE_TEMPLATE, Embedder, passage_text
@@ -142,6 +143,9 @@ def ingest_into_milvus(
     store.insert("chunks", rows)
     report.chunks = len(pairs)
     checkpoint("chunks written")
+    retired_owners = [] if fresh else [a for a, row in old.items() if not row.duplicate_of and a not in keep]
+    retired_keywords = [r["keyword"] for r in _rows_of(store, "chunks", "article_id", retired_owners, state.visible(), ["keyword"])]
+    _update_terms(store, state, generation, fresh, [row["keyword"] for row in rows], retired_keywords)
 
     # Articles and files: new rows for what changed; the rows they replace retired.
     changed_articles = [a for a, row in articles.items() if old.get(a) != row]
@@ -152,8 +156,7 @@ def ingest_into_milvus(
     if not fresh:
         visible = state.visible()
         replaced = [a for a in old if a not in articles or old[a] != articles[a]]
-        _retire(store, "chunks", "article_id", [a for a, row in old.items() if not row.duplicate_of and a not in keep],
-                visible, generation)
+        _retire(store, "chunks", "article_id", retired_owners, visible, generation)
         _retire(store, "articles", "article_id", replaced, visible, generation)
         _retire(store, "files", "path", [rel for rel in gone + list(loaded) if rel in known], visible, generation)
     checkpoint("rows retired")
@@ -165,6 +168,23 @@ def ingest_into_milvus(
     store.purge(live)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _update_terms(
+    store: MilvusStore, state: State, generation: int, fresh: bool, added: list[str], removed: list[str]
+) -> None:
+    """New document-frequency rows for the tokens whose count changes; the old rows retired."""
+    delta: dict[str, int] = {}
+    for keywords, sign in ((added, 1), (removed, -1)):
+        for keyword in keywords:
+            for token in set(keyword.split()):
+                delta[token] = delta.get(token, 0) + sign
+    touched = [t for t, d in delta.items() if d]
+    old = {} if fresh else {r["term"]: r["df"] for r in _rows_of(store, "terms", "term", touched, state.visible(), ["term", "df"])}
+    store.insert("terms", [{"pk": f"{t}#{generation}", "born": generation, "died": 0, "term": t, "df": old.get(t, 0) + delta[t]}
+                           for t in touched if old.get(t, 0) + delta[t] > 0])
+    if not fresh:
+        _retire(store, "terms", "term", [t for t in touched if t in old], state.visible(), generation)
 
 
 def _rows_of(store: MilvusStore, kind: str, key: str, values: list[str], visible: str, fields: list[str]) -> list[dict]:
@@ -257,3 +277,49 @@ def _summary(articles: dict[str, ArticleRow], store: MilvusStore, state: State) 
     }
 
 
+
+
+def import_local_index(index_dir: Path, store: MilvusStore) -> int:
+    """Copy the live generation of a local index folder into an empty Milvus index, vectors and
+    chunk ids included (nothing is re-embedded); returns the number of chunks. A later
+    `qa ingest` with QA_STORE=milvus carries on incrementally from there."""
+    from qa.index.store import Store
+
+    if store.state() is not None:
+        raise IndexBusyError(f"{store.where()} already holds an index; import into a new collection name.")
+    local = Store(generations.require_generation(index_dir) / generations.STORE_FILE, readonly=True)
+    generation = 1
+    meta = local.meta()
+    fields = ", ".join(f"a.{f}" for f in ("id", "path", "title", "source", "url", "published_at", "author",
+                                          "category", "place", "content_hash"))
+    articles = {
+        row[0]: ArticleRow(*row[:10], row[10] or "", row[11] or "", bytes(row[12]).hex())
+        for row in local.db.execute(f"SELECT {fields}, a.duplicate_of, a.near_duplicate_of, a.minhash FROM articles a")
+    }
+    ids, vectors = local.embeddings()
+    dim = int(vectors.shape[1]) if len(ids) else 384
+    store.create(dim)
+    rows = []
+    stored_rows = {}
+    for begin in range(0, len(ids), 500):
+        stored_rows.update(local.chunks_by_id(ids[begin : begin + 500].tolist()))
+    for chunk_id, vector in zip(ids.tolist(), vectors, strict=True):
+        stored = stored_rows[chunk_id]
+        rows.append(_chunk_row(chunk_id, generation, articles[stored.article_id], stored.position, stored.start,
+                               stored.end, stored.text, vector))
+    keywords = tokenize([f"{row['title']}\n{row['text']}" for row in rows]) if rows else []
+    for row, tokens in zip(rows, keywords, strict=True):
+        row["keyword"] = " ".join(tokens)
+    store.insert("chunks", rows)
+    _update_terms(store, State(), generation, True, [row["keyword"] for row in rows], [])
+    store.insert("articles", [{"pk": f"{a}#{generation}", "born": generation, "died": 0, **row.__dict__}
+                              for a, row in articles.items()])
+    store.insert("files", [{"pk": f"{path}#{generation}", "born": generation, "died": 0, "path": path,
+                            "sha256": sha, "size": size}
+                           for path, sha, size in local.db.execute("SELECT path, sha256, size FROM files")])
+    state = State(live=generation, floor=generation, next_chunk_id=int(ids.max()) + 1 if len(ids) else 1,
+                  meta={k: meta[k] for k in ("embed_model", "passage_template", "chunk_chars", "overlap_sentences")}
+                  | {"index_type": "milvus", "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    store.switch(replace(state, summary=_summary(articles, store, state)))
+    local.close()
+    return len(rows)

@@ -5,6 +5,8 @@
                      title, url, story) so one engine query returns everything retrieval needs
     <name>_articles  a row per article: metadata, content hash, MinHash, duplicate links
     <name>_files     a row per corpus file: path and SHA-256, for incremental ingest
+    <name>_terms     a row per keyword token: how many chunks hold it (for the sentence re-rank's
+                     idf weights; kept by the ingest, as engines do not expose document frequencies)
     <name>_state     one row: the live generation, the index's settings and summary (JSON)
 
 Crash safety: generation fields, switched by one write. Every row carries `born` (the generation
@@ -31,7 +33,8 @@ from qa.errors import IndexMissingError
 from qa.index.store import StoredChunk
 from qa.types import Article
 
-COLLECTIONS = ("chunks", "articles", "files", "state")
+COLLECTIONS = ("chunks", "articles", "files", "terms", "state")
+VERSIONED = ("chunks", "articles", "files", "terms")
 # Engine-side analyzer: the app stores and searches pre-tokenized (stemmed, stop-word-free) text,
 # so a plain whitespace/word split in the engine reproduces the local backend's BM25 exactly.
 ANALYZER = {"tokenizer": "standard", "filter": ["lowercase"]}
@@ -116,7 +119,7 @@ class MilvusStore:
                 schema.add_field("chunk_id", DataType.INT64, is_primary=True)
                 for field in ("born", "died", "position", "start", "end", "day"):
                     schema.add_field(field, DataType.INT64)
-                text("keyword", 65535, enable_analyzer=True, enable_match=True, analyzer_params=ANALYZER)
+                text("keyword", 65535, enable_analyzer=True, analyzer_params=ANALYZER)
                 schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
                 schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
                 for field, n in (("text", 65535), ("title", 8192), ("url", 8192), ("source", 1024),
@@ -137,6 +140,9 @@ class MilvusStore:
                     text("path", 4096)
                     text("sha256", 64)
                     schema.add_field("size", DataType.INT64)
+                elif kind == "terms":
+                    text("term", 1024)
+                    schema.add_field("df", DataType.INT64)
                 else:
                     text("value", 65535)
                 schema.add_field("_unused", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field
@@ -194,13 +200,13 @@ class MilvusStore:
     def recover(self, state: State) -> None:
         """Undo what an interrupted ingest left: rows born after the live generation are deleted,
         rows it retired are alive again. Readers never saw either."""
-        for kind in ("chunks", "articles", "files"):
+        for kind in VERSIONED:
             self.client.delete(self.collection(kind), filter=f"born > {state.live}")
             self.retire(kind, f"died > {state.live}", 0)
 
     def purge(self, state: State) -> None:
         """Delete rows no generation at or after `state.live` can see."""
-        for kind in ("chunks", "articles", "files"):
+        for kind in VERSIONED:
             self.client.delete(self.collection(kind),
                                filter=f"born < {state.floor} or (died != 0 and died <= {state.live})")
 

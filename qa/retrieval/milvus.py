@@ -61,11 +61,20 @@ class MilvusView:
         return found
 
     def query_weights(self, tokens: set[str]) -> dict[str, float]:
-        """BM25 idf of each token, from engine document counts (TEXT_MATCH), cached per generation."""
+        """BM25 idf of each token, from the document counts the ingest keeps; cached per generation."""
         total = int(self.store.counts().get("chunks", 0))
-        for token in tokens - self._idf.keys():
-            df = self.milvus.count("chunks", f'({self.state.visible()}) and TEXT_MATCH(keyword, "{token}")')
-            self._idf[token] = math.log(1 + (total - df + 0.5) / (df + 0.5)) if df else 0.0
+        missing = sorted(tokens - self._idf.keys())
+        if missing:
+            rows = self.milvus.client.query(
+                self.milvus.collection("terms"), filter=f"({self.state.visible()}) and term in {literal(missing)}",
+                output_fields=["term", "df"], limit=len(missing),
+            )
+            df = {row["term"]: int(row["df"]) for row in rows}
+            if len(self._idf) > 100_000:
+                self._idf.clear()
+            for token in missing:
+                count = df.get(token, 0)
+                self._idf[token] = math.log(1 + (total - count + 0.5) / (count + 0.5)) if count else 0.0
         return {t: self._idf[t] for t in tokens}
 
 
