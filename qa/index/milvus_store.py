@@ -175,7 +175,11 @@ class MilvusStore:
         return state
 
     def switch(self, state: State) -> None:
-        """Make `state` live: one single-row upsert, the commit point of an ingest."""
+        """Make `state` live: one single-row upsert, the commit point of an ingest. The written rows
+        are flushed first: sealed segments get their indexes (Milvus Lite searches unflushed rows
+        by brute force in Python)."""
+        for kind in VERSIONED:
+            self.client.flush(self.collection(kind))
         value = json.dumps(state.__dict__, ensure_ascii=False)
         self.client.upsert(self.collection("state"), [{"pk": "state", "born": 0, "died": 0, "value": value,
                                                        "_unused": [0.0, 0.0]}])
