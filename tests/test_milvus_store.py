@@ -31,7 +31,6 @@ def milvus(tmp_path: Path):
     yield store
     from milvus_lite.server_manager import server_manager_instance
 
-    store.client.close()
     server_manager_instance.release_server(str(tmp_path / "milvus.db"))
 
 
@@ -88,10 +87,15 @@ def test_same_passages_as_the_local_backend(tiny_corpus, index_dir, milvus, embe
 
 
 def test_reingest_unchanged_changes_nothing(tiny_corpus, milvus, embedder, milvus_retriever) -> None:
+    from milvus_lite.server_manager import server_manager_instance
+
     before = milvus.require_state()
-    report = ingest_into_milvus(tiny_corpus, milvus, embedder)
+    milvus.client.close()  # as a later `qa ingest` process finds it: the database closed, nothing loaded
+    server_manager_instance.release_server(milvus.uri)
+    reopened = MilvusStore(milvus.uri)
+    report = ingest_into_milvus(tiny_corpus, reopened, embedder)
     assert not report.changed and report.chunks == 0 and report.unchanged == 4
-    assert milvus.require_state() == before
+    assert reopened.require_state() == before
 
 
 def test_changed_and_deleted_files(tiny_corpus, milvus, embedder, milvus_retriever) -> None:

@@ -26,7 +26,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type, args.rebuild)
     target = f"{settings.index_dir}/" if settings.store == "local" else f"Milvus at {settings.milvus_uri_or_default}"
     print(f"Ingesting {corpus}/ into {target} …", file=sys.stderr)
-    report = ingest(settings, corpus, make_embedder(settings), options, progress_bar)
+    embedder = make_embedder(settings)
+    if args.workers and args.workers > 1:
+        from qa.index.parallel import ParallelEmbedder
+
+        embedder = ParallelEmbedder(settings.embed_model, settings.embed_batch_size, args.workers)
+    try:
+        report = ingest(settings, corpus, embedder, options, progress_bar)
+    finally:
+        getattr(embedder, "close", lambda: None)()
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(report.summary())
@@ -100,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--chunk-chars", type=int, help=env_help("max chunk length in characters", "chunk_chars"))
     ingest.add_argument("--index-type", choices=["flat", "hnsw"], help=env_help("FAISS index: exact or approximate", "index_type"))
     ingest.add_argument("--embed-model", help=env_help("sentence-transformers model", "embed_model"))
+    ingest.add_argument("--workers", type=int, default=1, metavar="N", help="embed in N processes (default 1)")
     ingest.set_defaults(func=cmd_ingest)
 
     search = sub.add_parser("search", help="show the best-matching passages for a query")
