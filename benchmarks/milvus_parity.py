@@ -7,6 +7,9 @@
    (`qa.index.milvus_build.import_local_index`).
 2. Runs `qa eval QUESTIONS --retrieval-only` twice, QA_STORE=local then QA_STORE=milvus, one after
    the other in this run, and prints Hits@4 / Hits@10 / MRR@10 and retrieval p50 / p95 of both.
+3. With --interleaved N: times `Retriever.search(question, k=10)` on both backends in one process,
+   alternating local and Milvus question by question over the first N questions (after one
+   warm-up each), so that a busy machine slows both alike; prints p50 / p95 of both.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ def main() -> int:
     parser.add_argument("--questions", type=Path, default=ROOT.parent / "shared/datasets/multihop_rag/queries.dev.json")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / f"milvus-parity-{time.strftime('%Y%m%d-%H%M%S')}")
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--interleaved", type=int, default=0, metavar="N")
+    parser.add_argument("--skip-eval", action="store_true", help="only the interleaved timing")
     args = parser.parse_args()
 
     from qa.index.milvus_build import import_local_index
@@ -49,6 +54,10 @@ def main() -> int:
 
     server_manager_instance.release_server(uri)  # the eval subprocess opens the file itself
 
+    if args.interleaved:
+        interleaved(args, uri)
+    if args.skip_eval:
+        return 0
     results = {}
     for backend in ("local", "milvus"):
         out = args.work / backend
@@ -71,6 +80,32 @@ def main() -> int:
     worst = max(abs(local[m] - milvus[m]) for m in ("hits@4", "hits@10", "mrr@10"))
     print(f"\nlargest difference: {worst:.4f} (acceptance: within 0.01)")
     return 0 if worst <= 0.01 else 1
+
+
+def interleaved(args: argparse.Namespace, uri: str) -> None:
+    import numpy as np
+
+    from qa.compose import build_embedder, build_retriever
+    from qa.evaluation.questions import load_questions
+    from qa.settings import load_settings
+
+    questions = [q.question for q in load_questions(args.questions, "auto")][: args.interleaved]
+    settings = {b: load_settings({"QA_STORE": b, "QA_MILVUS_URI": uri, "QA_INDEX": str(args.index)}) for b in ("local", "milvus")}
+    embedder = build_embedder(settings["local"])
+    retrievers = {b: build_retriever(s, embedder) for b, s in settings.items()}
+    times: dict[str, list[float]] = {b: [] for b in retrievers}
+    for backend, retriever in retrievers.items():
+        retriever.search("warm up", k=10)
+    for question in questions:
+        for backend, retriever in retrievers.items():
+            started = time.perf_counter()
+            retriever.search(question, k=10)
+            times[backend].append((time.perf_counter() - started) * 1000)
+    print(f"| backend (interleaved, {len(questions)} questions) | search p50 ms | p95 ms |")
+    print("|---|---|---|")
+    for backend, values in times.items():
+        print(f"| {backend} | {np.percentile(values, 50):.0f} | {np.percentile(values, 95):.0f} |")
+    print()
 
 
 if __name__ == "__main__":

@@ -120,7 +120,8 @@ def latencies(retriever: Retriever, queries: list[str]) -> tuple[float, float]:
 
 def grow_milvus(store: MilvusStore, rows: list[dict], df: dict[str, int], total: int) -> float:
     started = time.perf_counter()
-    store.insert("chunks", [{**row, "dense": row["dense"].tolist()} for row in rows])
+    for begin in range(0, len(rows), 5000):  # lists of floats for 5,000 rows at a time, not the whole block
+        store.insert("chunks", [{**row, "dense": row["dense"].tolist()} for row in rows[begin : begin + 5000]])
     for row in rows:
         for token in set(row["keyword"].split()):
             df[token] = df.get(token, 0) + 1

@@ -122,7 +122,7 @@ def ingest_into_milvus(
     pairs = [(a, c) for a in new_articles for c in split_into_chunks(a, options.chunk_chars, options.overlap_sentences)]
     texts = [passage_text(a, c) for a, c in pairs]
     tick = progress(len(texts)) if progress and texts else None
-    vectors = embedder.embed(texts, tick)
+    vectors = embedder.embed(texts, tick) if texts else np.zeros((0, 0), dtype=np.float32)  # no model load otherwise
     if not store.exists():
         store.create(int(vectors.shape[1]) if len(texts) else int(embedder.embed(["dimension"]).shape[1]))
     rows = []
