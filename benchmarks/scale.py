@@ -169,7 +169,11 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "scale")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "scale.json")
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "scale.png")
+    parser.add_argument("--plot-only", action="store_true", help="redraw the plot from --json")
     args = parser.parse_args()
+    if args.plot_only:
+        plot(json.loads(args.json.read_text()), args.plot)
+        return 0
 
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
