@@ -70,6 +70,7 @@ def ingest_into_milvus(
     }
     state = store.state()
     if state is not None:
+        store.load()  # a new process finds the collections released
         if not options.rebuild:
             generations.check_compatible(state.meta or {}, expected_meta, Path(store.where()))
         store.recover(state)

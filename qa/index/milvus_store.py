@@ -164,7 +164,7 @@ class MilvusStore:
         """The live state, or None when nothing was ever committed."""
         if not self.client.has_collection(self.collection("state")):
             return None
-        self.load()
+        self.client.load_collection(self.collection("state"))
         rows = self.client.query(self.collection("state"), filter='pk == "state"', output_fields=["value"])
         return State(**json.loads(rows[0]["value"])) if rows else None
 
