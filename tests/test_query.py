@@ -3,6 +3,7 @@ from datetime import date
 from qa.retrieval.query import (
     DateRange,
     find_dates,
+    find_outlet_mentions,
     find_outlets,
     outlet_aliases,
     plan_query,
@@ -29,6 +30,12 @@ def test_outlets_named_in_full_or_by_their_parent_name() -> None:
         "The Independent - Sports",
     }
     assert find_outlets("the Cnbc | World Business News Leader article", aliases) == ("Cnbc | World Business News Leader",)
+
+
+def test_each_outlet_named_is_one_mention_whatever_its_sections() -> None:
+    mentions = find_outlet_mentions("How did The Guardian and The Independent react?", outlet_aliases(OUTLETS + ["The Guardian"]))
+    assert mentions == (("The Independent - Life and Style", "The Independent - Sports"), ("The Guardian",))
+    assert plan_query("How did The Verge and TechCrunch cover it?", OUTLETS, TODAY).mentions == (("TechCrunch",), ("The Verge",))
 
 
 def test_outlet_names_inside_other_words_do_not_count() -> None:

@@ -41,7 +41,7 @@ from qa.answering.prompt import (
 from qa.answering.shapes import FACT, SHAPES, Shape, classify_question
 from qa.index.embedding import Embedder
 from qa.retrieval.outlets import missing_outlets
-from qa.retrieval.query import find_outlets, outlet_aliases
+from qa.retrieval.query import find_outlet_mentions, outlet_aliases
 from qa.retrieval.retrieve import Filters, Retriever
 from qa.types import Answer, Hit, Source
 
@@ -212,8 +212,10 @@ class Answerer:
             return hits, make_passages(question, hits, form.passage_chars)
         outlets = self.retriever.outlets()
         comparing = form.name == "compare"
-        hits = self._retrieve(question, form, form.k, filters, now, source_quota=form.k if comparing else None)
-        named = set(find_outlets(question, outlet_aliases(outlets))) if comparing else set()
+        mentions = find_outlet_mentions(question, outlet_aliases(outlets)) if comparing else ()
+        quota = max(1, form.k // len(mentions)) if mentions else None  # each side its share of the places
+        hits = self._retrieve(question, form, form.k, filters, now, mention_quota=quota)
+        named = {outlet for mention in mentions for outlet in mention}
         hits = [h for h in hits if h.score >= RELATIVE_RELEVANCE * hits[0].score or h.source in named]
         if form.by_date:
             hits = sorted(hits, key=lambda h: h.published_at or "9999")
@@ -221,7 +223,7 @@ class Answerer:
 
     def _retrieve(
         self, question: str, form: Shape, k: int, filters: Filters | None, now: date | None,
-        source_quota: int | None = None,
+        mention_quota: int | None = None,
     ) -> list[Hit]:
         """The `k` best hits with no article that carries instructions for the assistant: such an
         article is quarantined whole (`qa.answering.prompt.make_passages`), and the places it took are
@@ -229,7 +231,7 @@ class Answerer:
         depth, tainted = k, set()
         for _ in range(3):
             hits = self.retriever.search(
-                question, k=depth, filters=filters, now=now, max_per_article=form.per_article, source_quota=source_quota
+                question, k=depth, filters=filters, now=now, max_per_article=form.per_article, mention_quota=mention_quota
             )
             tainted |= tainted_articles(hits)
             clean = [h for h in hits if h.article_id not in tainted]

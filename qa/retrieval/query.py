@@ -49,6 +49,7 @@ class QueryPlan:
     sources: tuple[str, ...] = ()
     dates: tuple[DateRange, ...] = field(default_factory=tuple)
     core: str = ""  # the question without the outlet names and dates, for matching article text
+    mentions: tuple[tuple[str, ...], ...] = ()  # per outlet named, the outlets (sections) it can mean
 
 
 def outlet_aliases(outlets: list[str]) -> dict[str, set[str]]:
@@ -69,8 +70,19 @@ def find_outlets(
 ) -> tuple[str, ...]:
     """Outlets named in the question, longest names first so a section beats its parent name.
     The spans of the mentions are appended to `taken` when given."""
-    lowered = question.lower()
     found: list[str] = []
+    for mention in find_outlet_mentions(question, aliases, taken):
+        found += [outlet for outlet in mention if outlet not in found]
+    return tuple(found)
+
+
+def find_outlet_mentions(
+    question: str, aliases: dict[str, set[str]], taken: list[tuple[int, int]] | None = None
+) -> tuple[tuple[str, ...], ...]:
+    """Each outlet the question names, as the outlets that name can mean ("The Independent" ->
+    all its sections), longest names first; in order of the names' length, one entry per name."""
+    lowered = question.lower()
+    mentions: list[tuple[str, ...]] = []
     taken = [] if taken is None else taken
     for alias in sorted(aliases, key=len, reverse=True):
         for match in re.finditer(rf"(?<!\w){re.escape(alias)}(?!\w)", lowered):
@@ -78,10 +90,10 @@ def find_outlets(
             if any(s < span[1] and span[0] < e for s, e in taken):
                 continue
             taken.append(span)
-            for outlet in sorted(aliases[alias]):
-                if outlet not in found:
-                    found.append(outlet)
-    return tuple(found)
+            mention = tuple(sorted(aliases[alias]))
+            if mention not in mentions:
+                mentions.append(mention)
+    return tuple(mentions)
 
 
 def find_dates(question: str, today: date, used: list[tuple[int, int]] | None = None) -> tuple[DateRange, ...]:
@@ -127,13 +139,16 @@ def find_dates(question: str, today: date, used: list[tuple[int, int]] | None = 
 
 def plan_query(question: str, outlets: list[str], today: date) -> QueryPlan:
     spans: list[tuple[int, int]] = []
-    sources = find_outlets(question, outlet_aliases(outlets), spans)
+    mentions = find_outlet_mentions(question, outlet_aliases(outlets), spans)
+    sources: list[str] = []
+    for mention in mentions:
+        sources += [outlet for outlet in mention if outlet not in sources]
     dates = find_dates(question, today, spans)
     core = question
     for start, end in sorted(spans, reverse=True):
         core = core[:start] + " " + core[end:]
     core = " ".join(core.replace("'", " ").replace('"', " ").split())
-    return QueryPlan(question, sources, dates, core)
+    return QueryPlan(question, tuple(sources), dates, core, mentions)
 
 
 def _relative_range(which: str, unit: str, today: date) -> DateRange:

@@ -155,11 +155,13 @@ class Retriever:
 
     def search(
         self, query: str, k: int = 10, filters: Filters | None = None, now: date | None = None,
-        max_per_article: int | None = None, source_quota: int | None = None,
+        max_per_article: int | None = None, source_quota: int | None = None, mention_quota: int | None = None,
     ) -> list[Hit]:
         """The `k` best chunks for `query`; `now` anchors relative dates ("last week"),
         `max_per_article` overrides the configured cap (answers that need breadth use fewer),
-        `source_quota` the places kept for each outlet the query names (a comparison wants several)."""
+        `source_quota` the places kept for each outlet the query names, `mention_quota` (instead)
+        the places kept for each name, whichever of its sections fill them — a comparison of
+        "The Guardian and The Independent" wants both sides, not every Independent section."""
         table = self._open()
         plan = self.plan(query, now)
         cfg = self.config
@@ -181,10 +183,11 @@ class Retriever:
             fused[on_date] *= 1.0 + cfg.date_boost
         if cfg.sentence_weight:
             self._sentence_rerank(table, plan.core or query, fused)
-        return self._select(
-            table, fused, k, plan.sources, max_per_article or cfg.max_per_article,
-            cfg.source_quota if source_quota is None else source_quota,
-        )
+        if mention_quota:
+            groups, quota = plan.mentions, mention_quota
+        else:
+            groups, quota = tuple((s,) for s in plan.sources), cfg.source_quota if source_quota is None else source_quota
+        return self._select(table, fused, k, groups, max_per_article or cfg.max_per_article, quota)
 
     def _sentence_rerank(self, table: _Table, query: str, fused: np.ndarray) -> None:
         """Reward candidates holding one sentence that matches many rare query words: evidence
@@ -242,11 +245,11 @@ class Retriever:
             fused[position] += weight * cfg.keyword_weight / (cfg.rrf_k + rank + 1)
 
     def _select(
-        self, table: _Table, fused: np.ndarray, k: int, sources: tuple[str, ...] = (), max_per_article: int = 3,
-        source_quota: int = 1,
+        self, table: _Table, fused: np.ndarray, k: int, groups: tuple[tuple[str, ...], ...] = (),
+        max_per_article: int = 3, quota: int = 1,
     ) -> list[Hit]:
         """Best first; one article per near-duplicate story, at most `max_per_article` chunks each,
-        and `source_quota` places kept for each named outlet that has matching passages."""
+        and `quota` places kept for each group of named outlets that has matching passages."""
         order = [int(p) for p in np.argsort(-fused, kind="stable") if fused[p] > 0]
         chosen: list[int] = []
         story_owner: dict[int, int] = {}
@@ -263,14 +266,14 @@ class Retriever:
             chosen.append(position)
             return True
 
-        for source in sources[: k]:
-            code = table.sources.index(source)
-            quota = source_quota
+        for group in groups[:k]:
+            codes = {table.sources.index(source) for source in group}
+            left = quota
             for position in order:
-                if quota == 0:
+                if left == 0:
                     break
-                if table.source[position] == code:
-                    quota -= take(position)
+                if table.source[position] in codes:
+                    left -= take(position)
         for position in order:
             if len(chosen) >= k:
                 break
