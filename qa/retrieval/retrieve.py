@@ -19,7 +19,7 @@ from qa.index.embedding import PASSAGE_TEMPLATE, Embedder
 from qa.index.keyword import KeywordIndex
 from qa.index.store import Store
 from qa.ingest.sentences import split_sentences
-from qa.retrieval.query import QueryPlan, plan_query
+from qa.retrieval.query import DateRange, QueryPlan, plan_query
 from qa.types import Hit
 
 
@@ -174,12 +174,15 @@ class Retriever:
             mask = table.source_mask(source) if allowed is None else table.source_mask(source) & allowed
             if mask.any():
                 self._add_hybrid(table, vector, keyword_scores, mask, cfg.source_weight, fused)
+        for span in plan.dates:
+            if span.relative:  # "what happened yesterday": the window's own best passages are candidates
+                window = _days(table, span) if allowed is None else _days(table, span) & allowed
+                if window.any():
+                    self._add_hybrid(table, vector, keyword_scores, window, cfg.source_weight, fused)
         if plan.dates and cfg.date_boost:
             on_date = np.zeros(len(table.ids), dtype=bool)
             for span in plan.dates:
-                low = span.since.toordinal() if span.since else 1
-                high = span.until.toordinal() if span.until else 10**7
-                on_date |= (table.day >= low) & (table.day <= high)
+                on_date |= _days(table, span)
             fused[on_date] *= 1.0 + cfg.date_boost
         if cfg.sentence_weight:
             self._sentence_rerank(table, plan.core or query, fused)
@@ -292,3 +295,9 @@ class Retriever:
             )
         return hits
 
+
+def _days(table: _Table, span: DateRange) -> np.ndarray:
+    """Which chunks were published within the range."""
+    low = span.since.toordinal() if span.since else 1
+    high = span.until.toordinal() if span.until else 10**7
+    return (table.day >= low) & (table.day <= high)
