@@ -8,7 +8,8 @@ appear):
   passages   the text the model reads (the shape's passages, as `Answerer.evidence` builds them)
   hits       the whole chunks those passages were cut from
   deep       the best `--deep` chunks the retriever finds (what a larger budget could reach)
-and whether a gold article is among the hits. The answer's key-fact recall cannot exceed `passages`
+and whether a gold article is among the hits. `--k` and `--chars` try other budgets for the longer
+shapes (explanations, quotes, summaries, timelines, comparisons). The answer's key-fact recall cannot exceed `passages`
 (unless the model adds facts from its own knowledge), so this is the ceiling the model works under.
 Follow-ups are asked as "<previous question> <follow-up>" (the fallback rewrite, no model).
 """
@@ -21,6 +22,7 @@ import os
 import statistics
 import sys
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -40,6 +42,8 @@ def coverage(answerer, row: dict) -> dict:  # noqa: ANN001
     question = f"{history[-1]['question']} {row['question']}" if history else row["question"]
     now = date.fromisoformat(row["now"]) if row.get("now") else None
     form = answerer.shape_of(question)
+    if not form.short_answer and (ARGS.k or ARGS.chars):
+        form = replace(form, k=ARGS.k or form.k, passage_chars=ARGS.chars or form.passage_chars)
     hits, passages = answerer.evidence(question, form, now=now)
     deep = answerer.retriever.search(question, k=ARGS.deep, now=now)
     facts = row["key_facts"]
@@ -77,6 +81,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=Path, default=Path("benchmarks/questions/realistic.jsonl"))
     parser.add_argument("--deep", type=int, default=20, help="chunks in the deep pool (default 20)")
+    parser.add_argument("--k", type=int, help="passages for the longer shapes (default: each shape's own)")
+    parser.add_argument("--chars", type=int, help="characters per passage for the longer shapes (default: each shape's own)")
     parser.add_argument("--json", type=Path, help="also write each question's figures here")
     ARGS = parser.parse_args()
     main()

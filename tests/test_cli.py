@@ -116,8 +116,11 @@ def _readme_command_lines() -> list[str]:
             fenced = not fenced
         elif fenced and re.match(r"\s*(\$ )?(\.venv/bin/)?qa [a-z]", line):
             lines.append(line)
-    lines += [span for span in re.findall(r"`((?:\.venv/bin/)?qa [a-z]+ [^`]+)`", text) if "…" not in span and "/--" not in span]
-    return lines
+    inline = [span for span in re.findall(r"`((?:\.venv/bin/)?qa [a-z]+ [^`]+)`", text) if "…" not in span and "/--" not in span]
+    # An inline span naming a flag ("`qa ask --json`") is a mention, not a command line: keep those
+    # with an argument, or for commands that need none.
+    needs_none = ("stats", "serve", "chat")
+    return lines + [s for s in inline if s.split()[1] in needs_none or any(not w.startswith("-") for w in s.split()[2:])]
 
 
 _PLACEHOLDERS = {"H": "127.0.0.1", "P": "7860", "N": "3", "QUESTIONS": "questions.jsonl", "auto|jsonl|multihop-rag": "auto"}

@@ -47,6 +47,24 @@ def test_a_comparison_can_keep_several_places_per_named_outlet(tiny_corpus, inde
     assert sum(h.source == "Reuters" for h in several) >= 2 > sum(h.source == "Reuters" for h in one)
 
 
+def test_a_comparison_shares_its_places_between_the_outlets_named(tiny_corpus, index_dir, embedder) -> None:
+    ingest_corpus(tiny_corpus, index_dir, embedder, IngestOptions(chunk_chars=120))
+    retriever = Retriever(index_dir, embedder)
+    question = "How did Polar Times and Reuters report the Zorblax glacier?"
+    greedy = retriever.search(question, k=4, max_per_article=10, source_quota=4)  # the first name takes every place
+    shared = retriever.search(question, k=4, max_per_article=10, mention_quota=2)
+    assert {h.source for h in greedy} == {"Polar Times"}
+    assert [h.source for h in shared].count("Polar Times") == 2 == [h.source for h in shared].count("Reuters")
+
+
+def test_yesterdays_articles_are_candidates_even_when_the_words_point_elsewhere(tiny_corpus, index_dir, embedder) -> None:
+    ingest_corpus(tiny_corpus, index_dir, embedder)
+    narrow = Retriever(index_dir, embedder, RetrievalConfig(candidates=1))  # whole-corpus rankings keep one chunk
+    day_after_the_glacier_story = date(2023, 10, 6)
+    assert "Polar Times" not in {h.source for h in narrow.search("Velloran chess", k=3, now=day_after_the_glacier_story)}
+    assert "Polar Times" in {h.source for h in narrow.search("Velloran chess yesterday", k=3, now=day_after_the_glacier_story)}
+
+
 def test_relative_time_counts_back_from_the_newest_article(retriever) -> None:
     plan = retriever.plan("What happened last week?")
     assert plan.dates[0].until == date(2023, 12, 2)

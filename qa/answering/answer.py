@@ -39,9 +39,10 @@ from qa.answering.prompt import (
     tainted_articles,
 )
 from qa.answering.shapes import FACT, SHAPES, Shape, classify_question
+from qa.answering.turns import TurnQueue
 from qa.index.embedding import Embedder
 from qa.retrieval.outlets import missing_outlets
-from qa.retrieval.query import find_outlets, outlet_aliases
+from qa.retrieval.query import find_outlet_mentions, outlet_aliases
 from qa.retrieval.retrieve import Filters, Retriever
 from qa.types import Answer, Hit, Source
 
@@ -76,7 +77,15 @@ class Sources:
     retrieve_ms: float
 
 
-Event = Token | Sources | Answer
+@dataclass(frozen=True)
+class Queued:
+    """The model is writing other answers: `ahead` questions come before this one."""
+
+    ahead: int
+
+
+Event = Token | Sources | Queued | Answer
+QUEUE_POLL_S = 0.5  # how often a waiting question looks at its place in the queue
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,7 @@ class Answerer:
         self.min_confidence = min_confidence
         self.k = k
         self.shapes = {**SHAPES, "fact": replace(FACT, k=k, passage_chars=passage_chars, max_tokens=max_tokens)}
+        self.turns = TurnQueue()  # first come, first served on a model that answers one at a time
 
     def warm_up(self) -> None:
         """Load the embedding model, the index and the language model now rather than on first use."""
@@ -127,8 +137,31 @@ class Answerer:
     ) -> Iterator[Event]:
         """Yield the passages to be read (`Sources`), the answer's tokens as they come, then the
         verified `Answer`. `k` overrides the shape's number of passages, `now` anchors relative
-        dates, `shape` forces a shape."""
+        dates, `shape` forces a shape. While a model that writes one answer at a time is busy with
+        other questions, `Queued` events say how many are ahead."""
+        ticket = self.turns.take() if getattr(self.llm, "serial", False) else None
+        try:
+            yield from self._stream(question, history, k, filters, now, shape, ticket)
+        finally:
+            if ticket is not None:
+                self.turns.done(ticket)
+
+    def _wait_turn(self, ticket: int | None) -> Iterator[Queued]:
+        """Wait for the model, saying how many questions are ahead whenever that changes."""
+        last = None
+        while ticket is not None and not self.turns.wait(ticket, QUEUE_POLL_S):
+            ahead = self.turns.ahead(ticket)
+            if ahead != last:
+                yield Queued(ahead)
+                last = ahead
+
+    def _stream(
+        self, question: str, history: Sequence[Turn], k: int | None, filters: Filters | None, now: date | None,
+        shape: str | None, ticket: int | None,
+    ) -> Iterator[Event]:
         started = time.perf_counter()
+        if needs_rewrite(question, history):
+            yield from self._wait_turn(ticket)
         standalone = self.rewrite(question, history)
         form = self.shapes[shape] if shape else self.shape_of(standalone)
         form = replace(form, k=k) if k else form
@@ -142,6 +175,7 @@ class Answerer:
         gated = form.short_answer and self.min_confidence > 0
         probs: list[TokenProb] | None = [] if gated else None  # recorded only for the check
         if passages:
+            yield from self._wait_turn(ticket)
             pieces = self.llm.stream(build_prompt(standalone, passages, form.name), form.max_tokens, probs)
             for piece in pieces:
                 first_token = first_token or time.perf_counter()
@@ -155,6 +189,8 @@ class Answerer:
                     break
             if rest := labels.rest():
                 yield Token(rest)
+        if ticket is not None:
+            self.turns.done(ticket)  # checking the claims needs no model: the next question may start
         reply = labels.text()
         abstained = not passages or is_abstention(strip_markers(reply)) or not strip_markers(reply)
         claims, short = [], ""
@@ -212,8 +248,10 @@ class Answerer:
             return hits, make_passages(question, hits, form.passage_chars)
         outlets = self.retriever.outlets()
         comparing = form.name == "compare"
-        hits = self._retrieve(question, form, form.k, filters, now, source_quota=form.k if comparing else None)
-        named = set(find_outlets(question, outlet_aliases(outlets))) if comparing else set()
+        mentions = find_outlet_mentions(question, outlet_aliases(outlets)) if comparing else ()
+        quota = max(1, form.k // len(mentions)) if mentions else None  # each side its share of the places
+        hits = self._retrieve(question, form, form.k, filters, now, mention_quota=quota)
+        named = {outlet for mention in mentions for outlet in mention}
         hits = [h for h in hits if h.score >= RELATIVE_RELEVANCE * hits[0].score or h.source in named]
         if form.by_date:
             hits = sorted(hits, key=lambda h: h.published_at or "9999")
@@ -221,7 +259,7 @@ class Answerer:
 
     def _retrieve(
         self, question: str, form: Shape, k: int, filters: Filters | None, now: date | None,
-        source_quota: int | None = None,
+        mention_quota: int | None = None,
     ) -> list[Hit]:
         """The `k` best hits with no article that carries instructions for the assistant: such an
         article is quarantined whole (`qa.answering.prompt.make_passages`), and the places it took are
@@ -229,7 +267,7 @@ class Answerer:
         depth, tainted = k, set()
         for _ in range(3):
             hits = self.retriever.search(
-                question, k=depth, filters=filters, now=now, max_per_article=form.per_article, source_quota=source_quota
+                question, k=depth, filters=filters, now=now, max_per_article=form.per_article, mention_quota=mention_quota
             )
             tainted |= tainted_articles(hits)
             clean = [h for h in hits if h.article_id not in tainted]
@@ -264,7 +302,7 @@ class Answerer:
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         """A follow-up ("and what did Russia say?") as a standalone question, using the history."""
-        if not history or not _FOLLOW_UP.search(question):
+        if not needs_rewrite(question, history):
             return question
         previous = history[-1]
         conversation = "\n".join(f"Q: {t.question}\nA: {strip_markers(t.answer)[:300]}" for t in history[-3:])
@@ -276,6 +314,11 @@ class Answerer:
         if 8 <= len(rewritten) <= 300 and not is_abstention(rewritten) and "[" not in rewritten:
             return rewritten
         return f"{previous.question} {question}"
+
+
+def needs_rewrite(question: str, history: Sequence[Turn]) -> bool:
+    """Whether a question reads as a follow-up ("and what did Russia say?") to rewrite with the model."""
+    return bool(history) and bool(_FOLLOW_UP.search(question))
 
 
 class _LabelFilter:

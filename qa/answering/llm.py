@@ -39,9 +39,10 @@ class FakeLLM:
 
     name = "fake"
 
-    def __init__(self, replies: list[str] | None = None, prob: float | None = None) -> None:
+    def __init__(self, replies: list[str] | None = None, prob: float | None = None, serial: bool = False) -> None:
         self.replies = list(replies or [])
         self.prob = prob
+        self.serial = serial  # True: behaves like the local model, one answer at a time (queued)
         self.prompts: list[list[Message]] = []
         self._lock = threading.Lock()
 
@@ -77,6 +78,8 @@ def _extractive_reply(prompt: str) -> str:
 
 class LlamaCppLLM:
     """A GGUF model run in-process by llama.cpp (llama-cpp-python); loaded once, on first use."""
+
+    serial = True  # one llama.cpp context writes one answer at a time: callers queue for it
 
     def __init__(self, model_path: Path, name: str, n_ctx: int = 4096, n_threads: int | None = None) -> None:
         self.model_path = model_path

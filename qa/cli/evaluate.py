@@ -43,10 +43,10 @@ def add_eval_command(sub: Any) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Run `qa eval`; 1 when a --fail-under threshold is missed, else 0."""
     from qa.cli.common import make_embedder, settings_from_args
+    from qa.compose import build_retriever
     from qa.evaluation.evaluate import run_eval
     from qa.evaluation.questions import load_questions, select_questions
     from qa.evaluation.report import read_metrics, summary_text
-    from qa.compose import build_retriever
 
     thresholds = parse_thresholds(args.fail_under)
     other = read_metrics(args.compare) if args.compare else None

@@ -15,7 +15,13 @@ import numpy as np
 
 from qa.errors import IndexBusyError
 from qa.index import generations
-from qa.index.build import IngestOptions, IngestReport, _load_changed, file_sha256, scan_corpus
+from qa.index.build import (
+    IngestOptions,
+    IngestReport,
+    _load_changed,
+    file_sha256,
+    scan_corpus,
+)
 from qa.index.embedding import PASSAGE_TEMPLATE, Embedder, passage_text
 from qa.index.keyword import tokenize
 from qa.index.milvus_store import ARTICLE_FIELDS, MilvusStore, State, literal

@@ -16,7 +16,13 @@ import numpy as np
 from qa.errors import ConfigError
 from qa.index import generations
 from qa.index.keyword import tokenize
-from qa.index.milvus_store import FACT_FIELDS, MilvusCatalog, MilvusStore, State, literal
+from qa.index.milvus_store import (
+    FACT_FIELDS,
+    MilvusCatalog,
+    MilvusStore,
+    State,
+    literal,
+)
 from qa.retrieval.candidates import Candidate, RankingWeights, Scope
 
 

@@ -24,6 +24,10 @@ _MONTH_DAY_YEAR = re.compile(rf"\b{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?\b", re.IGNO
 _DAY_OF_MONTH = re.compile(rf"\b(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?\b", re.IGNORECASE)
 _MONTH_YEAR = re.compile(rf"\b(?:in|during|of|from)\s+{_MONTH}(?:\s+{_YEAR})?\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"\b(?P<which>last|this|past|previous)\s+(?P<unit>week|month|year)\b", re.IGNORECASE)
+_WEEKEND = re.compile(r"\b(?P<which>last|this|past|over the)\s+weekend\b", re.IGNORECASE)
+# Days a chat user names relative to today; a report of last night's match is often dated the next day.
+_DAYS_BACK = {"today": (0, 0), "tonight": (0, 0), "this morning": (0, 0), "yesterday": (1, 0), "last night": (1, 0)}
+_DAY_WORD = re.compile(r"\b(?P<word>" + "|".join(_DAYS_BACK) + r")\b", re.IGNORECASE)
 _AFTER = re.compile(r"\b(after|since|following)\s*$", re.IGNORECASE)
 _BEFORE = re.compile(r"\b(before|prior to|until|by)\s*$", re.IGNORECASE)
 # Words in an outlet name that say which section it is, not which outlet.
@@ -36,6 +40,9 @@ class DateRange:
 
     since: date | None = None
     until: date | None = None
+    # Counted back from today ("yesterday", "last week"): the question asks for the news of that
+    # window, so retrieval ranks within it too, not only boosts it.
+    relative: bool = field(default=False, compare=False)
 
     def contains(self, day: date) -> bool:
         return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
@@ -49,6 +56,7 @@ class QueryPlan:
     sources: tuple[str, ...] = ()
     dates: tuple[DateRange, ...] = field(default_factory=tuple)
     core: str = ""  # the question without the outlet names and dates, for matching article text
+    mentions: tuple[tuple[str, ...], ...] = ()  # per outlet named, the outlets (sections) it can mean
 
 
 def outlet_aliases(outlets: list[str]) -> dict[str, set[str]]:
@@ -69,8 +77,19 @@ def find_outlets(
 ) -> tuple[str, ...]:
     """Outlets named in the question, longest names first so a section beats its parent name.
     The spans of the mentions are appended to `taken` when given."""
-    lowered = question.lower()
     found: list[str] = []
+    for mention in find_outlet_mentions(question, aliases, taken):
+        found += [outlet for outlet in mention if outlet not in found]
+    return tuple(found)
+
+
+def find_outlet_mentions(
+    question: str, aliases: dict[str, set[str]], taken: list[tuple[int, int]] | None = None
+) -> tuple[tuple[str, ...], ...]:
+    """Each outlet the question names, as the outlets that name can mean ("The Independent" ->
+    all its sections), longest names first; in order of the names' length, one entry per name."""
+    lowered = question.lower()
+    mentions: list[tuple[str, ...]] = []
     taken = [] if taken is None else taken
     for alias in sorted(aliases, key=len, reverse=True):
         for match in re.finditer(rf"(?<!\w){re.escape(alias)}(?!\w)", lowered):
@@ -78,10 +97,10 @@ def find_outlets(
             if any(s < span[1] and span[0] < e for s, e in taken):
                 continue
             taken.append(span)
-            for outlet in sorted(aliases[alias]):
-                if outlet not in found:
-                    found.append(outlet)
-    return tuple(found)
+            mention = tuple(sorted(aliases[alias]))
+            if mention not in mentions:
+                mentions.append(mention)
+    return tuple(mentions)
 
 
 def find_dates(question: str, today: date, used: list[tuple[int, int]] | None = None) -> tuple[DateRange, ...]:
@@ -120,20 +139,45 @@ def find_dates(question: str, today: date, used: list[tuple[int, int]] | None = 
         first = date(year, month, 1)
         last = (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
         add(match.span(), DateRange(first, last))
+    for match in _WEEKEND.finditer(question):
+        add(match.span(), _weekend(match["which"].lower(), today))
     for match in _RELATIVE.finditer(question):
         add(match.span(), _relative_range(match["which"].lower(), match["unit"].lower(), today))
+    for match in _DAY_WORD.finditer(question):
+        if _in_a_name(question, match):
+            continue  # "USA Today", "Business Today": an outlet, not a day
+        back, forward = _DAYS_BACK[match["word"].lower()]
+        add(match.span(), DateRange(today - timedelta(days=back), today - timedelta(days=forward), relative=True))
     return tuple(ranges)
 
 
 def plan_query(question: str, outlets: list[str], today: date) -> QueryPlan:
     spans: list[tuple[int, int]] = []
-    sources = find_outlets(question, outlet_aliases(outlets), spans)
+    mentions = find_outlet_mentions(question, outlet_aliases(outlets), spans)
+    sources: list[str] = []
+    for mention in mentions:
+        sources += [outlet for outlet in mention if outlet not in sources]
     dates = find_dates(question, today, spans)
     core = question
     for start, end in sorted(spans, reverse=True):
         core = core[:start] + " " + core[end:]
     core = " ".join(core.replace("'", " ").replace('"', " ").split())
-    return QueryPlan(question, sources, dates, core)
+    return QueryPlan(question, tuple(sources), dates, core, mentions)
+
+
+def _in_a_name(text: str, match: re.Match[str]) -> bool:
+    """A capitalised word right after another capitalised word ("USA Today") is part of a name."""
+    before = text[: match.start()].split()
+    return match.group(0)[0].isupper() and bool(before) and before[-1][0].isupper() and not before[-1].endswith((".", "?", "!"))
+
+
+def _weekend(which: str, today: date) -> DateRange:
+    """Saturday to the Monday after (weekend events are reported on Monday too): "this weekend"
+    is the one under way or just gone, "last weekend" the one before a weekend under way."""
+    saturday = today - timedelta(days=(today.weekday() - 5) % 7)
+    if which == "last" and today.weekday() >= 5:
+        saturday -= timedelta(days=7)
+    return DateRange(saturday, min(saturday + timedelta(days=2), today), relative=True)
 
 
 def _relative_range(which: str, unit: str, today: date) -> DateRange:
@@ -142,8 +186,8 @@ def _relative_range(which: str, unit: str, today: date) -> DateRange:
         start = today - timedelta(days=today.weekday()) if unit == "week" else today.replace(day=1)
         if unit == "year":
             start = today.replace(month=1, day=1)
-        return DateRange(start, today)
-    return DateRange(today - timedelta(days=span), today)
+        return DateRange(start, today, relative=True)
+    return DateRange(today - timedelta(days=span), today, relative=True)
 
 
 def _year_before(today: date, month: int, day: int) -> int:

@@ -12,7 +12,14 @@ from pathlib import Path
 from qa.index.embedding import PASSAGE_TEMPLATE, Embedder
 from qa.index.keyword import tokenize
 from qa.ingest.sentences import split_sentences
-from qa.retrieval.candidates import Candidate, Catalog, ChunkIndex, IndexView, RankingWeights, Scope
+from qa.retrieval.candidates import (
+    Candidate,
+    Catalog,
+    ChunkIndex,
+    IndexView,
+    RankingWeights,
+    Scope,
+)
 from qa.retrieval.query import DateRange, QueryPlan, plan_query
 from qa.types import Hit
 
@@ -84,11 +91,13 @@ class Retriever:
 
     def search(
         self, query: str, k: int = 10, filters: Filters | None = None, now: date | None = None,
-        max_per_article: int | None = None, source_quota: int | None = None,
+        max_per_article: int | None = None, source_quota: int | None = None, mention_quota: int | None = None,
     ) -> list[Hit]:
         """The `k` best chunks for `query`; `now` anchors relative dates ("last week"),
         `max_per_article` overrides the configured cap (answers that need breadth use fewer),
-        `source_quota` the places kept for each outlet the query names (a comparison wants several)."""
+        `source_quota` the places kept for each outlet the query names, `mention_quota` (instead)
+        the places kept for each name, whichever of its sections fill them — a comparison of
+        "The Guardian and The Independent" wants both sides, not every Independent section."""
         view = self._open()
         plan = self.plan(query, now)
         cfg = self.config
@@ -99,6 +108,12 @@ class Retriever:
         for source in plan.sources:
             if not scope.sources or source in scope.sources:
                 scopes.append(Scope((source,), scope.since_day, scope.until_day))
+                scope_weights.append(cfg.source_weight)
+        for span in plan.dates:
+            if span.relative:  # "what happened yesterday": the window's own best passages are candidates
+                since = max(d for d in (scope.since_day, span.since and span.since.toordinal()) if d)
+                until = min(d for d in (scope.until_day, span.until and span.until.toordinal(), 10**7) if d)
+                scopes.append(Scope(scope.sources, since, until))
                 scope_weights.append(cfg.source_weight)
         weights = RankingWeights(cfg.candidates, cfg.rrf_k, cfg.dense_weight, cfg.keyword_weight)
         vector = self.embedder.embed([query])[0]
@@ -114,10 +129,11 @@ class Retriever:
                     fused[chunk_id] *= 1.0 + cfg.date_boost
         if cfg.sentence_weight:
             self._sentence_rerank(view, plan.core or query, fused)
-        return self._select(
-            view, fused, facts, k, plan.sources, max_per_article or cfg.max_per_article,
-            cfg.source_quota if source_quota is None else source_quota,
-        )
+        if mention_quota:
+            groups, quota = plan.mentions, mention_quota
+        else:
+            groups, quota = tuple((s,) for s in plan.sources), cfg.source_quota if source_quota is None else source_quota
+        return self._select(view, fused, facts, k, groups, max_per_article or cfg.max_per_article, quota)
 
     def _sentence_rerank(self, view: IndexView, query: str, fused: dict[int, float]) -> None:
         """Reward candidates holding one sentence that matches many rare query words: evidence
@@ -138,10 +154,10 @@ class Retriever:
 
     def _select(
         self, view: IndexView, fused: dict[int, float], facts: dict[int, Candidate], k: int,
-        sources: tuple[str, ...] = (), max_per_article: int = 3, source_quota: int = 1,
+        groups: tuple[tuple[str, ...], ...] = (), max_per_article: int = 3, quota: int = 1,
     ) -> list[Hit]:
         """Best first; one article per near-duplicate story, at most `max_per_article` chunks each,
-        and `source_quota` places kept for each named outlet that has matching passages."""
+        and `quota` places kept for each group of named outlets that has matching passages."""
         order = _best_first(fused)
         chosen: list[int] = []
         story_owner: dict[str, str] = {}
@@ -158,13 +174,13 @@ class Retriever:
             chosen.append(chunk_id)
             return True
 
-        for source in sources[: k]:
-            quota = source_quota
+        for group in groups[:k]:
+            left = quota
             for chunk_id in order:
-                if quota == 0:
+                if left == 0:
                     break
-                if facts[chunk_id].source == source:
-                    quota -= take(chunk_id)
+                if facts[chunk_id].source in group:
+                    left -= take(chunk_id)
         for chunk_id in order:
             if len(chosen) >= k:
                 break

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from qa import __version__
-from qa.answering.answer import Answerer, Event, Sources, Token, Turn
+from qa.answering.answer import Answerer, Event, Queued, Sources, Token, Turn
 from qa.errors import QAError
 from qa.retrieval.retrieve import Filters
 from qa.serving.access import Access
@@ -75,8 +75,9 @@ def build_router(answerer: Answerer, access: Access) -> APIRouter:
     @router.post("/ask", dependencies=reader)
     def ask(body: AskIn):  # noqa: ANN202
         """Answer with citations; with `stream: true`, Server-Sent Events: one `sources` event (the
-        passages about to be read) as soon as retrieval is done, `token` events, then one `answer`
-        event carrying the whole answer object (or an `error` event)."""
+        passages about to be read) as soon as retrieval is done, `queued` events ({"ahead": n})
+        while the local model writes other answers, `token` events, then one `answer` event
+        carrying the whole answer object (or an `error` event)."""
         history = [Turn(t.question, t.answer) for t in body.history]
         filters = body.filters.to_filters() if body.filters else None
         events = answerer.stream(body.question, history, body.k, filters, body.now, body.shape)
@@ -100,6 +101,8 @@ def _sse(events: Iterator[Event]) -> Iterator[str]:
                 yield f"event: token\ndata: {json.dumps({'text': event.text}, ensure_ascii=False)}\n\n"
             elif isinstance(event, Sources):
                 yield f"event: sources\ndata: {json.dumps(sources_payload(event), ensure_ascii=False)}\n\n"
+            elif isinstance(event, Queued):
+                yield f"event: queued\ndata: {json.dumps({'ahead': event.ahead})}\n\n"
             else:
                 yield f"event: answer\ndata: {json.dumps(answer_payload(event), ensure_ascii=False)}\n\n"
     except QAError as exc:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
-from qa.answering.answer import Answerer, Sources, Token, Turn
+from qa.answering.answer import Answerer, Queued, Sources, Token, Turn
 from qa.errors import QAError
 from qa.ingest.loaders import SUPPORTED_SUFFIXES
 from qa.retrieval.retrieve import Filters
@@ -200,11 +200,21 @@ def respond(answerer: Answerer, message: str, history: list[dict], k: int | None
         if isinstance(event, Sources):
             reading = render_reading(event)
             yield reading
+        elif isinstance(event, Queued):
+            yield render_queued(event) + reading
         elif isinstance(event, Token):
             text += event.text
             yield f"{html.escape(text)}\n\n{reading}" if reading else html.escape(text)
         else:
             yield render_answer(event, turn=len(turns) + 1)
+
+
+def render_queued(event: Queued) -> str:
+    """The place in the queue while the model writes other answers."""
+    if event.ahead == 0:
+        return ""
+    others = "1 question" if event.ahead == 1 else f"{event.ahead} questions"
+    return f'<div class="qa-queued">Waiting for the model: {others} ahead of yours.</div>'
 
 
 def render_reading(event: Sources) -> str:
