@@ -24,11 +24,11 @@ class Shape:
 
 
 FACT = Shape("fact", k=4, passage_chars=400, max_tokens=160, short_answer=True)
-EXPLAIN = Shape("explain", k=5, passage_chars=700, max_tokens=200, per_article=2)
-SUMMARY = Shape("summary", k=6, passage_chars=700, max_tokens=280)
-TIMELINE = Shape("timeline", k=6, passage_chars=700, max_tokens=280, per_article=2, by_date=True)
-COMPARE = Shape("compare", k=6, passage_chars=700, max_tokens=280, per_article=2)
-QUOTE = Shape("quote", k=5, passage_chars=700, max_tokens=200, per_article=2)
+EXPLAIN = Shape("explain", k=5, passage_chars=400, max_tokens=200, per_article=2)
+SUMMARY = Shape("summary", k=6, passage_chars=350, max_tokens=280)
+TIMELINE = Shape("timeline", k=6, passage_chars=350, max_tokens=280, per_article=2, by_date=True)
+COMPARE = Shape("compare", k=6, passage_chars=350, max_tokens=280, per_article=2)
+QUOTE = Shape("quote", k=5, passage_chars=400, max_tokens=200, per_article=2)
 SHAPES = {s.name: s for s in (FACT, EXPLAIN, QUOTE, SUMMARY, TIMELINE, COMPARE)}
 SHAPE_NAMES = tuple(SHAPES)
 
