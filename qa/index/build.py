@@ -75,6 +75,19 @@ def scan_corpus(corpus: Path) -> dict[str, Path]:
     return found
 
 
+def read_changes(
+    corpus: Path, known: dict[str, str], report: IngestReport
+) -> tuple[dict[str, str], list[str], dict[str, list[Article]]]:
+    """Compare the corpus with the indexed files' hashes: each file's hash, the paths gone, and
+    the changed files read (unreadable ones reported and skipped)."""
+    files = scan_corpus(corpus)
+    hashes = {rel: file_sha256(path) for rel, path in files.items()}
+    changed = [rel for rel in files if known.get(rel) != hashes[rel]]
+    gone = [rel for rel in known if rel not in files]
+    report.unchanged = len(files) - len(changed)
+    return hashes, gone, _load_changed(corpus, files, changed, report)
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -114,12 +127,7 @@ def ingest_corpus(
         else:
             known, index_type = {}, None
 
-        files = scan_corpus(corpus)
-        hashes = {rel: file_sha256(path) for rel, path in files.items()}
-        changed = [rel for rel in files if known.get(rel) != hashes[rel]]
-        gone = [rel for rel in known if rel not in files]
-        report.unchanged = len(files) - len(changed)
-        loaded = _load_changed(corpus, files, changed, report)
+        hashes, gone, loaded = read_changes(corpus, known, report)
         if not loaded and not gone and not options.rebuild and index_type == options.index_type:
             report.seconds = time.perf_counter() - started
             return report

@@ -18,9 +18,7 @@ from qa.index import generations
 from qa.index.build import (
     IngestOptions,
     IngestReport,
-    _load_changed,
-    file_sha256,
-    scan_corpus,
+    read_changes,
 )
 from qa.index.embedding import PASSAGE_TEMPLATE, Embedder, passage_text
 from qa.index.keyword import tokenize
@@ -83,12 +81,7 @@ def ingest_into_milvus(
     state = state or State()
     fresh = options.rebuild or state.live == 0
     known = {} if fresh else {row["path"]: row["sha256"] for row in store.rows("files", state.visible(), ["path", "sha256"])}
-    files = scan_corpus(corpus)
-    hashes = {rel: file_sha256(path) for rel, path in files.items()}
-    changed = [rel for rel in files if known.get(rel) != hashes[rel]]
-    gone = [rel for rel in known if rel not in files]
-    report.unchanged = len(files) - len(changed)
-    loaded = _load_changed(corpus, files, changed, report)
+    hashes, gone, loaded = read_changes(corpus, known, report)
     if not loaded and not gone and not options.rebuild:
         report.seconds = time.perf_counter() - started
         return report
