@@ -104,13 +104,15 @@ class Quote:
 @dataclass(frozen=True)
 class CitedClaim:
     """One sentence of an answer with the passages it cites and the sentences that support it.
-    `label` is its lead when the answer is a list ("2023-11-17", "TechCrunch")."""
+    `label` is its lead when the answer is a list ("2023-11-17", "TechCrunch"); `verbatim` when the
+    sentence is the article's own, given instead of a model sentence its quotes did not back."""
 
     text: str
     cited: tuple[int, ...]
     quotes: tuple[Quote, ...]
     supported: bool
     label: str = ""
+    verbatim: bool = False
 
 
 @dataclass(frozen=True)

@@ -80,3 +80,11 @@ def test_plan_strips_outlets_and_dates_from_the_core_question() -> None:
     assert plan.sources == ("TechCrunch",)
     assert plan.dates == (DateRange(date(2023, 10, 5), date(2023, 10, 5)),)
     assert "TechCrunch" not in plan.core and "October" not in plan.core and "Zorblax melted" in plan.core
+
+
+def test_an_outlet_label_drops_the_section_and_tagline() -> None:
+    from qa.retrieval.query import outlet_label
+
+    assert outlet_label("Cnbc | World Business News Leader") == "Cnbc"
+    assert outlet_label("The Independent - Life and Style") == "The Independent"
+    assert outlet_label("Reuters") == "Reuters"

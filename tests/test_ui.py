@@ -199,14 +199,16 @@ def test_each_claim_shows_its_own_quotes_and_every_quote_is_highlighted() -> Non
         CitedClaim("It rained all day.", (1,), (Quote(1, "a1", "It rained all day.", 0, 18, 1.0, 1),), True),
         CitedClaim("It snowed at night.", (1,), (Quote(1, "a1", "Then it snowed at night.", 19, 43, 0.9, 1),), True),
         CitedClaim("Schools shut.", (1,), (Quote(1, "a1", "Roads closed.", 44, 57, 0.1, 1),), False),
+        CitedClaim("Roads closed.", (1,), (Quote(1, "a1", "Roads closed.", 44, 57, 1.0, 1),), True, verbatim=True),
     ]
-    answer = Answer("q", "It rained all day [1]. It snowed at night [1]. Schools shut [1].", False, [citation], "fake", {},
-                    [hit], "", claims)
+    answer = Answer("q", "It rained all day [1]. It snowed at night [1]. Schools shut [1]. Roads closed [1].", False, [citation],
+                    "fake", {}, [hit], "", claims)
     shown = render_answer(answer)
     assert shown.count("<mark>") == 3  # both supporting sentences of the one source, and the unverified one
-    assert "Evidence for each sentence" in shown and shown.count("<li>") == 3
+    assert "Evidence for each sentence" in shown and shown.count("<li>") == 4
     assert "It snowed at night.<br>" in shown and "“Then it snowed at night.”" in shown
     assert "Schools shut. <span class=\"qa-unsupported\">(not verified)</span>" in shown
+    assert "Roads closed. <span class=\"qa-verbatim\">(the article's own words)</span>" in shown
 
 
 def test_a_marker_run_links_each_number() -> None:

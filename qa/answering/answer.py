@@ -18,8 +18,10 @@ from qa.answering.cite import (
     verify_claims,
 )
 from qa.answering.claims import (
+    completed,
     dated,
     outlet_checked,
+    quoted_instead,
     restates_a_title,
     without_repeats,
     without_restatements,
@@ -42,7 +44,7 @@ from qa.answering.shapes import FACT, SHAPES, Shape, classify_question
 from qa.answering.turns import TurnQueue
 from qa.index.embedding import Embedder
 from qa.retrieval.outlets import missing_outlets
-from qa.retrieval.query import find_outlet_mentions, outlet_aliases
+from qa.retrieval.query import find_outlet_mentions, find_outlets, outlet_aliases
 from qa.retrieval.retrieve import Filters, Retriever
 from qa.types import Answer, Hit, Source
 
@@ -200,6 +202,14 @@ class Answerer:
             text, citations = ABSTENTION_TEXT, []
         else:
             verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t), standalone)
+            if not form.short_answer:
+                # What the quotes do not back (a paraphrase gone wrong, a headline) is said in the
+                # words of the article sentence the model drew it from, when that sentence stands alone.
+                verified = [
+                    v if v.supported and not restates_a_title(v.claim.text, passages)
+                    else quoted_instead(v, passages, standalone)
+                    for v in verified
+                ]
             if form.name == "compare":
                 verified = outlet_checked(verified, passages, self.retriever.outlets())
             if not form.short_answer:
@@ -209,6 +219,8 @@ class Answerer:
                 supported = [v for v in verified if v.supported]
                 facts = [v for v in supported if not restates_a_title(v.claim.text, passages)]
                 verified = without_restatements(facts or supported)  # headlines only: better than nothing
+                sides = find_outlets(standalone, outlet_aliases(self.retriever.outlets())) if form.name == "compare" else ()
+                verified = completed(verified, passages, standalone, form.claims, self.embedder.embed, sides)
             verified = without_repeats(verified)
             if form.by_date:
                 verified = dated(verified, passages)

@@ -195,6 +195,7 @@ class Verified:
     supports: tuple[Support, ...]  # best first; empty when no sentence was found at all
     supported: bool
     reattributed: bool
+    verbatim: bool = False  # the claim is its article's sentence, given instead of the model's words
 
     @property
     def n(self) -> int:
@@ -398,7 +399,7 @@ def render(verified: list[Verified], passages: list[Passage]) -> tuple[str, list
             key = (item.supported, support.score)
             if support.n not in best or key > best[support.n][:2]:
                 best[support.n] = (*key, support)
-        claims.append(CitedClaim(item.claim.text, numbers, tuple(quotes), item.supported, item.claim.label))
+        claims.append(CitedClaim(item.claim.text, numbers, tuple(quotes), item.supported, item.claim.label, item.verbatim))
     citations = []
     for n in sorted(best):
         supported, score, support = best[n]

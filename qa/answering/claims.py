@@ -1,14 +1,19 @@
 """Which of a longer answer's verified claims are kept, and how they are labelled: no headline
-restated, no claim said twice, an outlet's claim backed by that outlet, a timeline in date order."""
+restated, no claim said twice, an outlet's claim backed by that outlet, a timeline in date order —
+and a claim its quotes do not back given in the article's own words when the article says it."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from qa.answering.cite import Verified
+import numpy as np
+
+from qa.answering.cite import Claim, Support, Verified, strip_markers, word_share
 from qa.answering.prompt import Passage, content_words
-from qa.retrieval.query import find_outlets, outlet_aliases
+from qa.answering.untrusted import is_instruction_like
+from qa.retrieval.query import find_outlets, outlet_aliases, outlet_label
 
 
 def restates_a_title(claim: str, passages: list[Passage]) -> bool:
@@ -16,6 +21,7 @@ def restates_a_title(claim: str, passages: list[Passage]) -> bool:
     headline tells what an article is about, not what happened."""
     words = content_words(claim)
     return bool(words) and any(len(words & content_words(p.hit.title)) >= 0.8 * len(words) for p in passages)
+
 
 
 def without_repeats(verified: list[Verified]) -> list[Verified]:
@@ -75,3 +81,102 @@ def dated(verified: list[Verified], passages: list[Passage]) -> list[Verified]:
         labelled.append(replace(item, claim=claim))
     ordered = sorted(labelled, key=lambda v: v.claim.label if re.fullmatch(r"\d{4}-\d\d-\d\d", v.claim.label) else "9999")
     return [replace(v, claim=replace(v.claim, newline=i > 0)) for i, v in enumerate(ordered)]
+
+
+QUOTE_SHARE = 0.3  # the article sentence given instead of a claim holds this share of the claim's words
+# A sentence that opens on a pronoun or a link word leans on the one before: it cannot stand alone.
+_LEANS_BACK = re.compile(
+    r"^[\"'“‘(]?(?:he|she|they|it|its|his|her|their|them|this|that|these|those|there|here|but|and|or|also|"
+    r"however|yet|so|then|still|meanwhile|instead|such|both|which|who)\b",
+    re.IGNORECASE,
+)
+
+_ENDS = re.compile(r"[.!?][\"'”’)]*$")  # a sentence, not a heading or a caption fragment
+_SPOKEN = re.compile(r"^[\"“‘']|\b(?:I|I'm|I've|we|We|my|My|our|Our|us)\b")  # a speaker's own words need their speaker
+
+
+def stands_alone(sentence: str) -> bool:
+    """Can an article sentence be read as a claim on its own? 6-60 words ending in a full stop, no
+    leading pronoun or link word, not a speaker's first-person words, nothing addressed to the model."""
+    return (
+        6 <= len(sentence.split()) <= 60 and bool(_ENDS.search(sentence)) and not _LEANS_BACK.match(sentence)
+        and not _SPOKEN.search(sentence) and not is_instruction_like(sentence)
+    )
+
+
+def quoted_instead(item: Verified, passages: list[Passage], question: str) -> Verified:
+    """A longer answer's claim that its quotes do not back (or a headline it restated), given in the
+    words of the article sentence it was drawn from: the model chose what to say, the article says
+    it. Only a sentence that `stands_alone`, holds `QUOTE_SHARE` of the claim's words and one of the
+    question's and is not itself a headline; otherwise the claim is returned as it was."""
+    by_n = {p.n: p for p in passages}
+    support = item.supports[0] if item.supports else None
+    if support is None or support.n not in by_n:
+        return item
+    sentence = " ".join(strip_markers(by_n[support.n].sentence(support.span)).split())
+    if not stands_alone(sentence) or word_share(item.claim.text, sentence) < QUOTE_SHARE:
+        return item
+    if not content_words(question) & content_words(sentence) or restates_a_title(sentence, passages):
+        return item
+    claim = replace(item.claim, text=sentence, cited=(support.n,))
+    return Verified(claim, (Support(support.n, support.span, 1.0),), True, False, verbatim=True)
+
+
+MIN_RELEVANCE = 0.35  # cosine between the question and a sentence added to complete an answer
+REDUNDANCY = 0.3  # MMR: how much closeness to what the answer already says counts against a sentence
+
+
+def completed(
+    verified: list[Verified], passages: list[Passage], question: str, want: int,
+    encode: Callable[[list[str]], np.ndarray], outlets: Sequence[str] = (),
+) -> list[Verified]:
+    """A longer answer with fewer than `want` claims, completed with the passages' own sentences
+    (verbatim, cited, labelled with their outlet): the ones closest to the question and least like
+    what the answer already says (maximal marginal relevance), each standing alone and not a
+    restatement of a claim. Each outlet in `outlets` (the sides of a comparison) with no claim yet
+    gets its best sentence first. Only an answer with a supported claim of its own is completed:
+    a reply the passages do not back stays withheld, not rebuilt from them."""
+    if want <= len(verified) or not any(v.supported for v in verified):
+        return verified
+    used = {(s.n, s.span) for v in verified for s in v.supports}
+    said = [content_words(v.claim.text) for v in verified]
+    pool = []
+    for passage in passages:
+        for span in passage.spans:
+            sentence = " ".join(strip_markers(passage.sentence(span)).split())
+            words = content_words(sentence)
+            if (passage.n, span) in used or not stands_alone(sentence) or restates_a_title(sentence, [passage]):
+                continue
+            if any(w and len(words & w) >= RESTATED * min(len(words), len(w)) for w in said):
+                continue  # the answer says it already
+            pool.append((passage, span, sentence))
+    if not pool:
+        return verified
+    vectors = encode([question, *(v.claim.text for v in verified), *(text for _, _, text in pool)])
+    asked, claimed, candidates = vectors[0], vectors[1 : 1 + len(verified)], vectors[1 + len(verified) :]
+    relevance = candidates @ asked
+    chosen: list[int] = []
+    covered_outlets = {passage_outlet(v, passages) for v in verified}
+    sides = [o for o in outlets if o not in covered_outlets]
+    while len(verified) + len(chosen) < want:
+        taken = np.vstack([claimed, candidates[chosen]]) if chosen else claimed
+        open_ = [i for i in range(len(pool)) if i not in chosen and relevance[i] >= MIN_RELEVANCE]
+        if sides:
+            open_ = [i for i in open_ if pool[i][0].hit.source == sides[0]] or open_
+            sides = sides[1:]
+        if not open_:
+            break
+        score = lambda i: (1 - REDUNDANCY) * relevance[i] - REDUNDANCY * float((taken @ candidates[i]).max())  # noqa: E731
+        chosen.append(max(open_, key=score))
+    listed = any(v.claim.bullet for v in verified)  # a list gets labelled bullets, prose more sentences
+    added = []
+    for i in chosen:
+        passage, span, sentence = pool[i]
+        claim = Claim(sentence, (passage.n,), bullet=listed, label=outlet_label(passage.hit.source) if listed else "", newline=listed)
+        added.append(Verified(claim, (Support(passage.n, span, 1.0),), True, False, verbatim=True))
+    return verified + added
+
+
+def passage_outlet(item: Verified, passages: list[Passage]) -> str:
+    """The outlet of the passage a claim is credited to first ("" when none)."""
+    return next((p.hit.source for p in passages if p.n == item.n), "")

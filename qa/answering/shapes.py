@@ -21,14 +21,15 @@ class Shape:
     short_answer: bool = False
     per_article: int = 3  # passages one article may contribute
     by_date: bool = False  # passages shown oldest first
+    claims: int = 0  # a longer answer with fewer verified claims is completed from the passages up to this
 
 
 FACT = Shape("fact", k=4, passage_chars=400, max_tokens=160, short_answer=True)
-EXPLAIN = Shape("explain", k=5, passage_chars=400, max_tokens=200, per_article=2)
-SUMMARY = Shape("summary", k=6, passage_chars=350, max_tokens=280)
-TIMELINE = Shape("timeline", k=6, passage_chars=350, max_tokens=280, per_article=2, by_date=True)
-COMPARE = Shape("compare", k=6, passage_chars=350, max_tokens=280, per_article=2)
-QUOTE = Shape("quote", k=5, passage_chars=400, max_tokens=200, per_article=2)
+EXPLAIN = Shape("explain", k=5, passage_chars=400, max_tokens=200, per_article=2, claims=3)
+SUMMARY = Shape("summary", k=6, passage_chars=350, max_tokens=280, claims=6)
+TIMELINE = Shape("timeline", k=6, passage_chars=350, max_tokens=280, per_article=2, by_date=True, claims=6)
+COMPARE = Shape("compare", k=6, passage_chars=350, max_tokens=280, per_article=2, claims=4)
+QUOTE = Shape("quote", k=5, passage_chars=400, max_tokens=200, per_article=2, claims=3)
 SHAPES = {s.name: s for s in (FACT, EXPLAIN, QUOTE, SUMMARY, TIMELINE, COMPARE)}
 SHAPE_NAMES = tuple(SHAPES)
 

@@ -70,7 +70,7 @@ def print_citations(answer) -> None:  # noqa: ANN001
     if quoted:
         print("\n  Evidence:")
     for claim in quoted:
-        mark = "" if claim.supported else "  (not verified)"
+        mark = "  (the article's own words)" if claim.verbatim else "" if claim.supported else "  (not verified)"
         print(f"  • {claim.text}{mark}")
         for q in claim.quotes:
             print(f"      [{q.n}] “{q.quote}”")

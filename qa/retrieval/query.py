@@ -59,6 +59,13 @@ class QueryPlan:
     mentions: tuple[tuple[str, ...], ...] = ()  # per outlet named, the outlets (sections) it can mean
 
 
+def outlet_label(outlet: str) -> str:
+    """An outlet's name without its section or tagline, for labels: "Cnbc | World Business News
+    Leader" -> "Cnbc", "The Independent - Life and Style" -> "The Independent"."""
+    head = _SECTION_SPLIT.split(outlet)[0].strip()
+    return head if len(head) >= 3 else outlet
+
+
 def outlet_aliases(outlets: list[str]) -> dict[str, set[str]]:
     """Lower-cased name or alias -> outlets it can mean ("The Independent" -> every Independent section)."""
     aliases: dict[str, set[str]] = {}

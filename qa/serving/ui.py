@@ -97,6 +97,7 @@ def render_sources(answer: Answer, turn: int = 1) -> str:
 
 def _render_claim(claim: CitedClaim, turn: int) -> str:
     flag = "" if claim.supported else ' <span class="qa-unsupported">(not verified)</span>'
+    flag = ' <span class="qa-verbatim">(the article\'s own words)</span>' if claim.verbatim else flag
     quotes = " ".join(
         f'<a class="qa-cite" href="#{source_id(turn, q.n)}">&#91;{q.n}&#93;</a> “{_flat(html.escape(q.quote))}”'
         for q in claim.quotes
