@@ -70,6 +70,20 @@ def test_unusable_rewrite_falls_back_to_joining_the_questions(retriever) -> None
     assert answer.question == "Why did Quimperle Bank shares jump? And why did they?"
 
 
+def test_a_rewrite_that_leaves_a_pronoun_unresolved_falls_back_to_joining(retriever) -> None:
+    llm = FakeLLM(["How did the bank do without him?", "Merger talk [1]."])  # "him" still unknown
+    history = [Turn("Why did Quimperle Bank's chief resign?", "He retired [1].")]
+    answer = Answerer(retriever, llm).ask("How did the bank do without him?", history)
+    assert answer.question == "Why did Quimperle Bank's chief resign? How did the bank do without him?"
+
+
+def test_a_question_too_short_to_stand_alone_is_rewritten(retriever) -> None:
+    llm = FakeLLM(["How did Market Wire readers respond to the Quimperle Bank merger?", "Shares rose [1]."])
+    history = [Turn("What happened to Quimperle Bank?", "Merger talk [1].")]
+    answer = Answerer(retriever, llm).ask("How did readers respond?", history)
+    assert len(llm.prompts) == 2 and answer.question.startswith("How did Market Wire readers")
+
+
 def test_standalone_question_is_not_rewritten(retriever) -> None:
     llm = FakeLLM(["Paper lanterns [1]."])
     history = [Turn("Why did Quimperle Bank shares jump?", "Merger talk.")]

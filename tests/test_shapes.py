@@ -29,6 +29,7 @@ OUTLETS = ["TechCrunch", "The Verge", "Reuters", "Fortune"]
         ("What happened at the FTX trial?", "summary"),
         ("Give me an overview of the EU AI rules", "summary"),
         ("what's going on with the cybertruck?", "summary"),
+        ("What's in the AI executive order Biden signed this week?", "summary"),
         ("How did the OpenAI leadership crisis unfold?", "timeline"),
         ("Give me a timeline of the FTX trial", "timeline"),
         ("What happened next?", "timeline"),

@@ -53,10 +53,9 @@ from qa.types import Answer, Hit, Source
 MIN_ANSWER_CONFIDENCE = 0.4
 RELATIVE_RELEVANCE = 0.6  # explanations, summaries, timelines, comparisons: passages within 60% of the best
 ABSTENTION_TEXT = "Insufficient information: the articles in the corpus do not answer this question."
-_FOLLOW_UP = re.compile(
-    r"^(and|but|so|also|what about|how about|why|then)\b|\b(he|she|they|it|its|his|her|their|them|that|this|those|these)\b",
-    re.IGNORECASE,
-)
+_POINTS_BACK = re.compile(r"\b(he|she|they|it|its|his|him|her|their|them|that|this|those|these)\b", re.IGNORECASE)
+_FOLLOW_UP = re.compile(rf"^(and|but|so|also|what about|how about|why|then)\b|{_POINTS_BACK.pattern}", re.IGNORECASE)
+FOLLOW_UP_WORDS = 4  # a question this short, asked after others, leans on them
 REWRITE_PROMPT = (
     "Rewrite the follow-up question as one standalone question, using the conversation for names "
     "and context. Reply with the question only."
@@ -323,14 +322,21 @@ class Answerer:
             {"role": "user", "content": f"Conversation:\n{conversation}\n\nFollow-up: {question}\nStandalone question:"},
         ]
         rewritten = "".join(self.llm.stream(messages, 60)).strip().split("\n")[0].strip()
-        if 8 <= len(rewritten) <= 300 and not is_abstention(rewritten) and "[" not in rewritten:
+        usable = 8 <= len(rewritten) <= 300 and not is_abstention(rewritten) and "[" not in rewritten
+        # A rewrite that takes nothing from the conversation while the question points back at it
+        # ("How did Michigan do without him?" returned as it was) has not resolved anything.
+        told = content_words(" ".join(f"{t.question} {t.answer}" for t in history[-3:]))
+        resolved = bool((content_words(rewritten) - content_words(question)) & told)
+        if usable and (resolved or not _POINTS_BACK.search(question)):
             return rewritten
         return f"{previous.question} {question}"
 
 
 def needs_rewrite(question: str, history: Sequence[Turn]) -> bool:
-    """Whether a question reads as a follow-up ("and what did Russia say?") to rewrite with the model."""
-    return bool(history) and bool(_FOLLOW_UP.search(question))
+    """Whether a question reads as a follow-up to rewrite with the model: it opens like one ("and
+    what did Russia say?"), points back with a pronoun, or is too short to stand alone ("How did
+    Apple respond?", "Who won?")."""
+    return bool(history) and (bool(_FOLLOW_UP.search(question)) or len(question.split()) <= FOLLOW_UP_WORDS)
 
 
 class _LabelFilter:

@@ -51,7 +51,8 @@ _SUMMARY = re.compile(
     _OPEN + r"(?:summari[sz]e|sum up|give (?:me )?(?:an? |the )?(?:overview|summary|recap|rundown|brief|run-down)|recap|"
     r"(?:an? |the )?(?:overview|summary|recap|rundown) of|tell me (?:about|what happened)|catch me up|brief me|fill me in|"
     r"what(?:'s| is| was| has been) (?:going on|happening|the latest|new)|what happened|"
-    r"what(?:'s| is) the (?:story|situation|news|latest)|what do (?:we|you) know about|any news)\b",
+    r"what(?:'s| is) the (?:story|situation|news|latest)|what do (?:we|you) know about|any news|"
+    r"what(?:'s| is| was| are| were) (?:in|inside) (?:the|a|an|this|that|his|her|their|its)\b)\b",
     re.IGNORECASE,
 )
 _EXPLAIN = re.compile(
