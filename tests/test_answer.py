@@ -406,3 +406,51 @@ def test_a_timeline_of_headlines_is_told_in_the_articles_sentences(retriever) ->
     claim = answer.claims[0]
     assert claim.verbatim and claim.supported and claim.text == claim.quotes[0].quote
     assert claim.text.startswith("Twelve-year-old Mira Velloran won the city open chess tournament")
+
+
+def test_the_names_a_question_asks_about() -> None:
+    from qa.answering.abstention import asked_names
+
+    assert asked_names("What caused the wildfires that destroyed Lahaina on Maui?") == ["Lahaina", "Maui"]
+    assert asked_names("How did Geert Wilders' party do in the Dutch election in November?") == ["Geert", "Wilders", "Dutch"]
+    assert asked_names("Why did US home sales crash, and what did the SBF trial and COP28 show?") == []  # acronyms
+    assert asked_names("How did TechCrunch and Fortune cover Sam Altman?", ["TechCrunch", "Fortune"]) == ["Sam", "Altman"]
+
+
+def test_a_longer_question_about_names_no_passage_holds_is_declined_without_the_model(retriever) -> None:
+    from qa.answering.answer import Sources
+
+    llm = FakeLLM(["- Azerbaijan pounded Nagorno-Karabakh despite calls for calm [1]."])
+    events = list(Answerer(retriever, llm).stream("Summarize what happened to the Lahaina wildfire victims on Maui."))
+    answer = events[-1]
+    assert answer.abstained and llm.prompts == []
+    assert any(isinstance(e, Sources) for e in events)  # what was found is still shown
+    summary = Answerer(retriever, FakeLLM(["- Azerbaijan pounded Nagorno-Karabakh despite calls for calm [1]."]))
+    assert not summary.ask("Summarize what happened in Nagorno-Karabakh with Azerbaijan.").abstained
+
+
+def test_a_sentence_naming_only_part_of_what_was_asked_does_not_complete_an_answer() -> None:
+    import numpy as np
+
+    from qa.answering.cite import parse_claims, verify_claims
+    from qa.answering.claims import completed
+    from qa.answering.prompt import make_passages
+    from qa.types import Hit
+
+    text = ("Blinken urged Aliyev to cease hostilities at once. Aliyev told Blinken the operation would halt only after a surrender. "
+            "Blinken made a high-stakes visit to Beijing in June to mend ties.")
+    passages = make_passages("Blinken Aliyev", [Hit(1, "a1", 0, 0, len(text), text, 1.0, "", "Reuters", "", "2023-09-20")], 2000)
+    verified = verify_claims(parse_claims("Blinken urged Aliyev to cease hostilities at once [1]."), passages, None)
+    question = "What did Blinken urge Aliyev to do?"
+
+    def encode(items: list[str]) -> np.ndarray:  # every sentence equally, and only loosely, close to the question
+        return np.array([[1.0, 0.0] if i == 0 else [0.4, 0.9165] for i in range(len(items))])
+
+    done = completed(verified, passages, question, 3, encode, names=["Blinken", "Aliyev"])
+    assert [v.claim.text for v in done[1:]] == ["Aliyev told Blinken the operation would halt only after a surrender."]
+
+
+def test_a_comparison_bullet_that_only_names_an_outlet_is_left_out(retriever) -> None:
+    reply = "- Outlet: Polar Times [1]\n- Polar Times: the Zorblax glacier has lost a fifth of its ice since 1990 [1]."
+    answer = Answerer(retriever, FakeLLM([reply])).ask("How did Polar Times and Market Wire report on the Zorblax glacier?")
+    assert "Outlet" not in answer.answer and answer.claims[0].text.startswith("the Zorblax glacier")

@@ -35,3 +35,41 @@ def is_abstention(answer: str) -> bool:
     first_sentence = _SENTENCE_END.split(answer.strip(), maxsplit=1)[0]
     text = first_sentence.lower().replace("\u2019", "'")
     return any(pattern.search(text) for pattern in _ABSTENTION_PATTERNS)
+
+
+_NAME = re.compile(r"[A-Za-z][\w'’-]*")
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+
+
+def asked_names(question: str, outlets: list[str] = ()) -> list[str]:  # type: ignore[assignment]
+    """The names a question asks about: capitalised words after its first ("Lahaina", "Maui"),
+    without possessives, acronyms ("US", "SBF", "COP28" — often spelled out in articles), months and
+    days, the outlets' own names and stop words."""
+    from qa.answering.cite import terms
+
+    outlet_words = {w.lower() for outlet in outlets for w in _NAME.findall(outlet)}
+    names = []
+    for i, token in enumerate(_NAME.findall(question)):
+        word = re.sub(r"['’]s?$", "", token)
+        if i == 0 or not word or not word[0].isupper() or (word.isupper() and len(word) <= 5):
+            continue
+        if word.lower() in _CALENDAR or word.lower() in outlet_words or not terms(word)[0]:
+            continue
+        names.append(word)
+    return list(dict.fromkeys(names))
+
+
+def names_found(question: str, texts: list[str], outlets: list[str] = ()) -> bool:  # type: ignore[assignment]
+    """Do the texts (the passages and their titles) mention at least half of the names the question
+    asks about? A longer answer about Lahaina needs passages that say "Lahaina" or "Maui": a small
+    model otherwise summarises whatever it was given (a Californian heat wave, another Geert)."""
+    from qa.answering.cite import terms
+
+    names = asked_names(question, outlets)
+    if not names:
+        return True
+    have = terms(" ".join(texts))[0]
+    return 2 * sum(terms(name)[0] <= have for name in names) >= len(names)

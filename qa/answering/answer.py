@@ -8,8 +8,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from qa.answering.abstention import is_abstention
+from qa.answering.abstention import asked_names, is_abstention, names_found
 from qa.answering.cite import (
+    MIN_CONTENT_WORDS,
     Verified,
     is_grounded,
     parse_claims,
@@ -166,11 +167,19 @@ class Answerer:
         standalone = self.rewrite(question, history)
         form = self.shapes[shape] if shape else self.shape_of(standalone)
         form = replace(form, k=k) if k else form
-        missing = missing_outlets(standalone, self.retriever.outlets())
+        outlets = self.retriever.outlets()
+        missing = missing_outlets(standalone, outlets)
         hits, passages = ([], []) if missing else self.evidence(standalone, form, filters, now)
+        # A longer answer whose passages name too few of the names it asks about (Lahaina, Maui)
+        # is declined without the model: a small model summarises whatever it is given.
+        off_topic = bool(passages) and not form.short_answer and not names_found(
+            standalone, [f"{p.hit.title} {p.hit.text}" for p in passages], outlets
+        )
         retrieved = time.perf_counter()
         if passages:
             yield Sources(sources_of(standalone, passages), round((retrieved - started) * 1000, 1))
+        if off_topic:
+            passages = []
         first_token = None
         labels = _LabelFilter()
         gated = form.short_answer and self.min_confidence > 0
@@ -216,10 +225,16 @@ class Answerer:
                 # model's own commentary, or a fact no passage holds) is left out, not flagged; so
                 # is a copied headline, unless the answer has nothing else.
                 supported = [v for v in verified if v.supported]
-                facts = [v for v in supported if not restates_a_title(v.claim.text, passages)]
+                # A fragment ("- Outlet: The Verge [2]") says nothing, whatever its quote.
+                facts = [
+                    v for v in supported
+                    if not restates_a_title(v.claim.text, passages) and len(content_words(v.claim.text)) >= MIN_CONTENT_WORDS
+                ]
                 verified = without_restatements(facts or supported)  # headlines only: better than nothing
-                sides = find_outlets(standalone, outlet_aliases(self.retriever.outlets())) if form.name == "compare" else ()
-                verified = completed(verified, passages, standalone, form.claims, self.embedder.embed, sides)
+                sides = find_outlets(standalone, outlet_aliases(outlets)) if form.name == "compare" else ()
+                verified = completed(
+                    verified, passages, standalone, form.claims, self.embedder.embed, sides, asked_names(standalone, outlets)
+                )
             verified = without_repeats(verified)
             if form.by_date:
                 verified = dated(verified, passages)

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from qa.answering.cite import Claim, Support, Verified, strip_markers, word_share
+from qa.answering.cite import Claim, Support, Verified, strip_markers, terms, word_share
 from qa.answering.prompt import Passage, content_words
 from qa.answering.untrusted import is_instruction_like
 from qa.retrieval.query import find_outlets, outlet_aliases, outlet_label
@@ -123,18 +123,21 @@ def quoted_instead(item: Verified, passages: list[Passage], question: str) -> Ve
 
 
 MIN_RELEVANCE = 0.35  # cosine between the question and a sentence added to complete an answer
+STRONG_RELEVANCE = 0.5  # closer than this, a sentence need not name what the question names
 REDUNDANCY = 0.3  # MMR: how much closeness to what the answer already says counts against a sentence
 
 
 def completed(
     verified: list[Verified], passages: list[Passage], question: str, want: int,
-    encode: Callable[[list[str]], np.ndarray], outlets: Sequence[str] = (),
+    encode: Callable[[list[str]], np.ndarray], outlets: Sequence[str] = (), names: Sequence[str] = (),
 ) -> list[Verified]:
     """A longer answer with fewer than `want` claims, completed with the passages' own sentences
     (verbatim, cited, labelled with their outlet): the ones closest to the question and least like
     what the answer already says (maximal marginal relevance), each standing alone and not a
-    restatement of a claim. Each outlet in `outlets` (the sides of a comparison) with no claim yet
-    gets its best sentence first. Only an answer with a supported claim of its own is completed:
+    restatement of a claim, and either very close to the question (`STRONG_RELEVANCE`) or naming
+    what it names (`names`: both of one or two, half of more — "Blinken visited Beijing" is not an
+    answer to what Blinken urged Aliyev). Each outlet in `outlets` (the sides of a comparison) with
+    no claim yet gets its best sentence first. Only an answer with a supported claim of its own is completed:
     a reply the passages do not back stays withheld, not rebuilt from them."""
     if want <= len(verified) or not any(v.supported for v in verified):
         return verified
@@ -155,12 +158,15 @@ def completed(
     vectors = encode([question, *(v.claim.text for v in verified), *(text for _, _, text in pool)])
     asked, claimed, candidates = vectors[0], vectors[1 : 1 + len(verified)], vectors[1 + len(verified) :]
     relevance = candidates @ asked
+    need = len(names) if len(names) <= 2 else (len(names) + 1) // 2
+    naming = [sum(terms(n)[0] <= terms(text)[0] for n in names) >= need for _, _, text in pool]
+    on_topic = [r >= STRONG_RELEVANCE or (r >= MIN_RELEVANCE and named) for r, named in zip(relevance, naming)]
     chosen: list[int] = []
     covered_outlets = {passage_outlet(v, passages) for v in verified}
     sides = [o for o in outlets if o not in covered_outlets]
     while len(verified) + len(chosen) < want:
         taken = np.vstack([claimed, candidates[chosen]]) if chosen else claimed
-        open_ = [i for i in range(len(pool)) if i not in chosen and relevance[i] >= MIN_RELEVANCE]
+        open_ = [i for i in range(len(pool)) if i not in chosen and on_topic[i]]
         if sides:
             open_ = [i for i in open_ if pool[i][0].hit.source == sides[0]] or open_
             sides = sides[1:]
