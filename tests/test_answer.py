@@ -454,3 +454,9 @@ def test_a_comparison_bullet_that_only_names_an_outlet_is_left_out(retriever) ->
     reply = "- Outlet: Polar Times [1]\n- Polar Times: the Zorblax glacier has lost a fifth of its ice since 1990 [1]."
     answer = Answerer(retriever, FakeLLM([reply])).ask("How did Polar Times and Market Wire report on the Zorblax glacier?")
     assert "Outlet" not in answer.answer and answer.claims[0].text.startswith("the Zorblax glacier")
+
+
+def test_an_answer_of_fragments_alone_is_not_completed_but_withheld(retriever) -> None:
+    reply = "- Outlet: Polar Times [1]\n- Outlet: Market Wire [2]"
+    answer = Answerer(retriever, FakeLLM([reply])).ask("How did Polar Times and Market Wire report on the Zorblax glacier?")
+    assert answer.abstained and answer.claims == []

@@ -224,12 +224,9 @@ class Answerer:
                 # A longer answer states only what its quotes back: an unsupported sentence (the
                 # model's own commentary, or a fact no passage holds) is left out, not flagged; so
                 # is a copied headline, unless the answer has nothing else.
-                supported = [v for v in verified if v.supported]
                 # A fragment ("- Outlet: The Verge [2]") says nothing, whatever its quote.
-                facts = [
-                    v for v in supported
-                    if not restates_a_title(v.claim.text, passages) and len(content_words(v.claim.text)) >= MIN_CONTENT_WORDS
-                ]
+                supported = [v for v in verified if v.supported and len(content_words(v.claim.text)) >= MIN_CONTENT_WORDS]
+                facts = [v for v in supported if not restates_a_title(v.claim.text, passages)]
                 verified = without_restatements(facts or supported)  # headlines only: better than nothing
                 sides = find_outlets(standalone, outlet_aliases(outlets)) if form.name == "compare" else ()
                 verified = completed(

@@ -13,6 +13,7 @@ import numpy as np
 from qa.answering.cite import Claim, Support, Verified, strip_markers, terms, word_share
 from qa.answering.prompt import Passage, content_words
 from qa.answering.untrusted import is_instruction_like
+from qa.ingest.sentences import sentence_spans
 from qa.retrieval.query import find_outlets, outlet_aliases, outlet_label
 
 
@@ -131,8 +132,8 @@ def completed(
     verified: list[Verified], passages: list[Passage], question: str, want: int,
     encode: Callable[[list[str]], np.ndarray], outlets: Sequence[str] = (), names: Sequence[str] = (),
 ) -> list[Verified]:
-    """A longer answer with fewer than `want` claims, completed with the passages' own sentences
-    (verbatim, cited, labelled with their outlet): the ones closest to the question and least like
+    """A longer answer with fewer than `want` claims, completed with the sentences of its passages'
+    chunks (verbatim, cited, labelled with their outlet; the model read a window of each chunk): the ones closest to the question and least like
     what the answer already says (maximal marginal relevance), each standing alone and not a
     restatement of a claim, and either very close to the question (`STRONG_RELEVANCE`) or naming
     what it names (`names`: both of one or two, half of more — "Blinken visited Beijing" is not an
@@ -145,7 +146,8 @@ def completed(
     said = [content_words(v.claim.text) for v in verified]
     pool = []
     for passage in passages:
-        for span in passage.spans:
+        hit = passage.hit  # every sentence of the retrieved chunk, not only the window the model read
+        for span in ((hit.start + b, hit.start + e) for b, e in sentence_spans(hit.text)):
             sentence = " ".join(strip_markers(passage.sentence(span)).split())
             words = content_words(sentence)
             if (passage.n, span) in used or not stands_alone(sentence) or restates_a_title(sentence, [passage]):
