@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 _NEGATION = r"(does not|doesn't|do not|don't|did not|didn't)"
@@ -44,7 +45,7 @@ _CALENDAR = frozenset(
 )
 
 
-def asked_names(question: str, outlets: list[str] = ()) -> list[str]:  # type: ignore[assignment]
+def asked_names(question: str, outlets: Sequence[str] = ()) -> list[str]:
     """The names a question asks about: capitalised words after its first ("Lahaina", "Maui"),
     without possessives, acronyms ("US", "SBF", "COP28" — often spelled out in articles), months and
     days, the outlets' own names and stop words."""
@@ -62,7 +63,7 @@ def asked_names(question: str, outlets: list[str] = ()) -> list[str]:  # type: i
     return list(dict.fromkeys(names))
 
 
-def names_found(question: str, texts: list[str], outlets: list[str] = ()) -> bool:  # type: ignore[assignment]
+def names_found(question: str, texts: list[str], outlets: Sequence[str] = ()) -> bool:
     """Do the texts (the passages and their titles) mention at least half of the names the question
     asks about? A longer answer about Lahaina needs passages that say "Lahaina" or "Maui": a small
     model otherwise summarises whatever it was given (a Californian heat wave, another Geert)."""

@@ -13,7 +13,6 @@ import numpy as np
 from qa.answering.cite import Claim, Support, Verified, strip_markers, terms, word_share
 from qa.answering.prompt import Passage, content_words
 from qa.answering.untrusted import is_instruction_like
-from qa.ingest.sentences import sentence_spans
 from qa.retrieval.query import find_outlets, outlet_aliases, outlet_label
 
 
@@ -132,22 +131,21 @@ def completed(
     verified: list[Verified], passages: list[Passage], question: str, want: int,
     encode: Callable[[list[str]], np.ndarray], outlets: Sequence[str] = (), names: Sequence[str] = (),
 ) -> list[Verified]:
-    """A longer answer with fewer than `want` claims, completed with the sentences of its passages'
-    chunks (verbatim, cited, labelled with their outlet; the model read a window of each chunk): the ones closest to the question and least like
-    what the answer already says (maximal marginal relevance), each standing alone and not a
-    restatement of a claim, and either very close to the question (`STRONG_RELEVANCE`) or naming
-    what it names (`names`: both of one or two, half of more — "Blinken visited Beijing" is not an
-    answer to what Blinken urged Aliyev). Each outlet in `outlets` (the sides of a comparison) with
-    no claim yet gets its best sentence first. Only an answer with a supported claim of its own is completed:
-    a reply the passages do not back stays withheld, not rebuilt from them."""
+    """A longer answer with fewer than `want` claims, completed with its passages' own sentences
+    (those the model read): verbatim, cited, labelled with their outlet. Chosen by maximal marginal relevance (close to the question, unlike what the answer
+    already says); each stands alone, restates no claim, and is either very close to the question
+    (`STRONG_RELEVANCE`) or names what it names (`names`: both of one or two, half of more —
+    "Blinken visited Beijing" does not answer what Blinken urged Aliyev to do). Each outlet in
+    `outlets` (the sides of a comparison) with no claim yet gets its best sentence first. Only an
+    answer with a supported claim of its own is completed: a reply the passages do not back stays
+    withheld, not rebuilt from them."""
     if want <= len(verified) or not any(v.supported for v in verified):
         return verified
     used = {(s.n, s.span) for v in verified for s in v.supports}
     said = [content_words(v.claim.text) for v in verified]
     pool = []
     for passage in passages:
-        hit = passage.hit  # every sentence of the retrieved chunk, not only the window the model read
-        for span in ((hit.start + b, hit.start + e) for b, e in sentence_spans(hit.text)):
+        for span in passage.spans:
             sentence = " ".join(strip_markers(passage.sentence(span)).split())
             words = content_words(sentence)
             if (passage.n, span) in used or not stands_alone(sentence) or restates_a_title(sentence, [passage]):
@@ -180,7 +178,8 @@ def completed(
     added = []
     for i in chosen:
         passage, span, sentence = pool[i]
-        claim = Claim(sentence, (passage.n,), bullet=listed, label=outlet_label(passage.hit.source) if listed else "", newline=listed)
+        label = outlet_label(passage.hit.source) if listed else ""
+        claim = Claim(sentence, (passage.n,), bullet=listed, label=label, newline=listed)
         added.append(Verified(claim, (Support(passage.n, span, 1.0),), True, False, verbatim=True))
     return verified + added
 

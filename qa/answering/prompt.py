@@ -40,9 +40,8 @@ FORMATS = {
         "it with its passage number like [2]."
     ),
     "compare": (
-        "Reply with one bullet point per outlet: the outlet's name, a colon, then what that outlet "
-        "reported, ending with its passage number like [1]. Then one sentence that says plainly whether "
-        "and how their reports differ, citing both like [1][2]."
+        "Reply with one bullet point per outlet (\"- Outlet: what it reported [n]\"), then one sentence "
+        "that says plainly whether and how their reports differ, citing both like [1][2]."
     ),
 }
 ABSTAIN_RULE = "\nIf no passage is about the question, reply: Insufficient information."
