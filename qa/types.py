@@ -105,7 +105,8 @@ class Quote:
 class CitedClaim:
     """One sentence of an answer with the passages it cites and the sentences that support it.
     `label` is its lead when the answer is a list ("2023-11-17", "TechCrunch"); `verbatim` when the
-    sentence is the article's own, given instead of a model sentence its quotes did not back."""
+    sentence is the article's own: given instead of a model sentence its quotes did not back, or
+    added to complete a longer answer."""
 
     text: str
     cited: tuple[int, ...]

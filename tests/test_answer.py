@@ -247,7 +247,7 @@ def test_only_an_answer_with_a_supported_claim_is_completed(retriever) -> None:
     assert answer.abstained and answer.claims == []
 
 
-def test_a_comparison_is_completed_with_the_side_the_model_left_out(retriever) -> None:
+def test_a_comparison_is_not_completed_from_an_outlet_that_wrote_nothing_on_the_topic(retriever) -> None:
     reply = "- Polar Times: the Zorblax glacier has lost a fifth of its ice since 1990 [1]."
     answer = Answerer(retriever, FakeLLM([reply])).ask("How did Polar Times and Market Wire report on the Zorblax glacier?")
     assert answer.shape == "compare"

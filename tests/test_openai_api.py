@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from qa.answering.answer import ABSTENTION_TEXT, REWRITE_PROMPT, Answerer
+from qa.answering.answer import ABSTENTION_TEXT, Answerer
+from qa.answering.followups import REWRITE_PROMPT
 from qa.answering.llm import FakeLLM, Message
 from qa.errors import QAError
 from qa.index.build import ingest_corpus

@@ -1,9 +1,12 @@
-"""How is a declined answer recognised? By a narrow list of phrasings read in its first sentence."""
+"""How is a declined answer recognised (a narrow list of phrasings read in its first sentence), and
+when is a longer answer declined before the model is asked (its passages miss what the question names)?"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+
+from qa.answering.cite import terms
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 _NEGATION = r"(does not|doesn't|do not|don't|did not|didn't)"
@@ -49,8 +52,6 @@ def asked_names(question: str, outlets: Sequence[str] = ()) -> list[str]:
     """The names a question asks about: capitalised words after its first ("Lahaina", "Maui"),
     without possessives, acronyms ("US", "SBF", "COP28" — often spelled out in articles), months and
     days, the outlets' own names and stop words."""
-    from qa.answering.cite import terms
-
     outlet_words = {w.lower() for outlet in outlets for w in _NAME.findall(outlet)}
     names = []
     for i, token in enumerate(_NAME.findall(question)):
@@ -67,8 +68,6 @@ def names_found(question: str, texts: list[str], outlets: Sequence[str] = ()) ->
     """Do the texts (the passages and their titles) mention at least half of the names the question
     asks about? A longer answer about Lahaina needs passages that say "Lahaina" or "Maui": a small
     model otherwise summarises whatever it was given (a Californian heat wave, another Geert)."""
-    from qa.answering.cite import terms
-
     names = asked_names(question, outlets)
     if not names:
         return True

@@ -27,13 +27,14 @@ from qa.answering.claims import (
     without_repeats,
     without_restatements,
 )
+from qa.answering.followups import Turn, needs_rewrite, rewrite_follow_up
 from qa.answering.gate import (
     ANSWER_LABEL,
     answer_confidence,
     is_name_or_number,
     is_unsure,
 )
-from qa.answering.llm import LLM, Message, TokenProb
+from qa.answering.llm import LLM, TokenProb
 from qa.answering.prompt import (
     Passage,
     build_prompt,
@@ -54,13 +55,6 @@ from qa.types import Answer, Hit, Source
 MIN_ANSWER_CONFIDENCE = 0.4
 RELATIVE_RELEVANCE = 0.6  # explanations, summaries, timelines, comparisons: passages within 60% of the best
 ABSTENTION_TEXT = "Insufficient information: the articles in the corpus do not answer this question."
-_POINTS_BACK = re.compile(r"\b(he|she|they|it|its|his|him|her|their|them|that|this|those|these)\b", re.IGNORECASE)
-_FOLLOW_UP = re.compile(rf"^(and|but|so|also|what about|how about|why|then)\b|{_POINTS_BACK.pattern}", re.IGNORECASE)
-FOLLOW_UP_WORDS = 4  # a question this short, asked after others, leans on them
-REWRITE_PROMPT = (
-    "Rewrite the follow-up question as one standalone question, using the conversation for names "
-    "and context. Reply with the question only."
-)
 
 
 @dataclass(frozen=True)
@@ -88,12 +82,6 @@ class Queued:
 
 Event = Token | Sources | Queued | Answer
 QUEUE_POLL_S = 0.5  # how often a waiting question looks at its place in the queue
-
-
-@dataclass(frozen=True)
-class Turn:
-    question: str
-    answer: str
 
 
 class Answerer:
@@ -219,7 +207,7 @@ class Answerer:
                     for v in verified
                 ]
             if form.name == "compare":
-                verified = outlet_checked(verified, passages, self.retriever.outlets())
+                verified = outlet_checked(verified, passages, outlets)
             if not form.short_answer:
                 # A longer answer states only what its quotes back: an unsupported sentence (the
                 # model's own commentary, or a fact no passage holds) is left out, not flagged; so
@@ -325,30 +313,7 @@ class Answerer:
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         """A follow-up ("and what did Russia say?") as a standalone question, using the history."""
-        if not needs_rewrite(question, history):
-            return question
-        previous = history[-1]
-        conversation = "\n".join(f"Q: {t.question}\nA: {strip_markers(t.answer)[:300]}" for t in history[-3:])
-        messages: list[Message] = [
-            {"role": "system", "content": REWRITE_PROMPT},
-            {"role": "user", "content": f"Conversation:\n{conversation}\n\nFollow-up: {question}\nStandalone question:"},
-        ]
-        rewritten = "".join(self.llm.stream(messages, 60)).strip().split("\n")[0].strip()
-        usable = 8 <= len(rewritten) <= 300 and not is_abstention(rewritten) and "[" not in rewritten
-        # A rewrite that takes nothing from the conversation while the question points back at it
-        # ("How did Michigan do without him?" returned as it was) has not resolved anything.
-        told = content_words(" ".join(f"{t.question} {t.answer}" for t in history[-3:]))
-        resolved = bool((content_words(rewritten) - content_words(question)) & told)
-        if usable and (resolved or not _POINTS_BACK.search(question)):
-            return rewritten
-        return f"{previous.question} {question}"
-
-
-def needs_rewrite(question: str, history: Sequence[Turn]) -> bool:
-    """Whether a question reads as a follow-up to rewrite with the model: it opens like one ("and
-    what did Russia say?"), points back with a pronoun, or is too short to stand alone ("How did
-    Apple respond?", "Who won?")."""
-    return bool(history) and (bool(_FOLLOW_UP.search(question)) or len(question.split()) <= FOLLOW_UP_WORDS)
+        return rewrite_follow_up(self.llm, question, history)
 
 
 class _LabelFilter:

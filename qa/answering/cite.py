@@ -195,7 +195,7 @@ class Verified:
     supports: tuple[Support, ...]  # best first; empty when no sentence was found at all
     supported: bool
     reattributed: bool
-    verbatim: bool = False  # the claim is its article's sentence, given instead of the model's words
+    verbatim: bool = False  # the claim is its article's sentence (in place of the model's, or completing the answer)
 
     @property
     def n(self) -> int:

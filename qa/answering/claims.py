@@ -23,7 +23,6 @@ def restates_a_title(claim: str, passages: list[Passage]) -> bool:
     return bool(words) and any(len(words & content_words(p.hit.title)) >= 0.8 * len(words) for p in passages)
 
 
-
 def without_repeats(verified: list[Verified]) -> list[Verified]:
     """Claims said once: a sentence the model repeated word for word is kept at its first place."""
     seen: set[str] = set()
@@ -132,13 +131,13 @@ def completed(
     encode: Callable[[list[str]], np.ndarray], outlets: Sequence[str] = (), names: Sequence[str] = (),
 ) -> list[Verified]:
     """A longer answer with fewer than `want` claims, completed with its passages' own sentences
-    (those the model read): verbatim, cited, labelled with their outlet. Chosen by maximal marginal relevance (close to the question, unlike what the answer
-    already says); each stands alone, restates no claim, and is either very close to the question
-    (`STRONG_RELEVANCE`) or names what it names (`names`: both of one or two, half of more —
-    "Blinken visited Beijing" does not answer what Blinken urged Aliyev to do). Each outlet in
-    `outlets` (the sides of a comparison) with no claim yet gets its best sentence first. Only an
-    answer with a supported claim of its own is completed: a reply the passages do not back stays
-    withheld, not rebuilt from them."""
+    (those the model read): verbatim, cited, labelled with their outlet. Chosen by maximal marginal
+    relevance (close to the question, unlike what the answer already says); each stands alone,
+    restates no claim, and is either very close to the question (`STRONG_RELEVANCE`) or names what
+    it names (`names`: both of one or two, half of more — "Blinken visited Beijing" does not answer
+    what Blinken urged Aliyev to do). Each outlet in `outlets` (the sides of a comparison) with no
+    claim yet gets its best sentence first. Only an answer with a supported claim of its own is
+    completed: a reply the passages do not back stays withheld, not rebuilt from them."""
     if want <= len(verified) or not any(v.supported for v in verified):
         return verified
     used = {(s.n, s.span) for v in verified for s in v.supports}
