@@ -14,7 +14,8 @@ the next size and the script measures, for each backend:
 - retrieval p50 / p95 of `Retriever.search` (k=10, the full pipeline: sub-rankings, fusion, date
   boost, sentence re-rank, dedup) over `--queries` queries of 3-6 vocabulary words, each with its
   own vector from a seeded hash embedder (no model), after one untimed warm-up query;
-- memory: resident set size of this process (Milvus Lite runs inside it) after the step.
+- memory: resident set size of this process and its children (Milvus Lite's engine is one) after
+  the step.
 The local backend is rebuilt from scratch at each step up to --local-max chunks.
 """
 
@@ -102,10 +103,27 @@ def make_block(start: int, count: int, vocab: list[str], rng: np.random.Generato
 
 
 def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of this process and its descendants (Milvus Lite's engine is a child process)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    family, grew = {os.getpid()}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in family} - family
+        family |= more
+        grew = bool(more)
+    total = 0
+    for pid in family:
+        try:
+            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in lines if line.startswith("VmRSS:"))
+    return total / 1024
 
 
 def latencies(retriever: Retriever, queries: list[str]) -> tuple[float, float]:
@@ -118,7 +136,7 @@ def latencies(retriever: Retriever, queries: list[str]) -> tuple[float, float]:
     return float(np.percentile(times, 50)), float(np.percentile(times, 95))
 
 
-def grow_milvus(store: MilvusStore, rows: list[dict], df: dict[str, int], total: int) -> float:
+def grow_milvus(store: MilvusStore, rows: list[dict], df: dict[str, int], total: int, live: int) -> float:
     started = time.perf_counter()
     for begin in range(0, len(rows), 5000):  # lists of floats for 5,000 rows at a time, not the whole block
         store.insert("chunks", [{**row, "dense": row["dense"].tolist()} for row in rows[begin : begin + 5000]])
@@ -129,7 +147,7 @@ def grow_milvus(store: MilvusStore, rows: list[dict], df: dict[str, int], total:
     store.insert("terms", [{"pk": t, "born": 1, "died": 0, "term": t, "df": n} for t, n in df.items()])
     summary = {"counts": {"chunks": total, "articles": total // CHUNKS_PER_ARTICLE}, "sources": OUTLETS,
                "outlets": [[o, 0] for o in OUTLETS], "newest": date.fromordinal(FIRST_DAY + 729).isoformat()}
-    store.switch(State(live=1, floor=1, next_chunk_id=total + 1,
+    store.switch(State(live=live, floor=1, next_chunk_id=total + 1,  # each step a generation, as ingests commit
                        meta={"embed_model": HashEmbedder.name, "passage_template": PASSAGE_TEMPLATE}, summary=summary))
     return time.perf_counter() - started
 
@@ -191,7 +209,7 @@ def main() -> int:
     results = []
     for size in args.steps:
         block = make_block(len(all_rows), size - len(all_rows), vocab, rng)
-        seconds = grow_milvus(store, block, df, size)
+        seconds = grow_milvus(store, block, df, size, live=len(results) + 1)
         p50, p95 = latencies(milvus, queries)
         result = {"chunks": size, "milvus": {"ingest_chunks_per_s": len(block) / seconds, "p50_ms": p50, "p95_ms": p95,
                                              "rss_mb": rss_mb()}}

@@ -87,10 +87,8 @@ def build_answerer(settings: Settings, retriever: Retriever | None = None) -> An
     )
 
 
-def build_library(settings: Settings, retriever: Retriever) -> Library | None:
-    """Upload and delete articles (the /api/documents routes and the UI's admin panel); only on
-    the local store for now (None on Milvus: those routes answer 404, `qa ingest` updates it)."""
-    if settings.store != "local":
-        return None
+def build_library(settings: Settings, retriever: Retriever) -> Library:
+    """Upload and delete articles (the /api/documents routes and the UI's admin panel), on either store."""
     options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type)
-    return Library(settings.corpus_dir, settings.index_dir, retriever.embedder, options)
+    milvus = milvus_store(settings) if settings.store == "milvus" else None
+    return Library(settings.corpus_dir, settings.index_dir, retriever.embedder, options, milvus=milvus)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from qa.errors import ConfigError
 from qa.index.build import IngestOptions, ingest_corpus
 from qa.index.embedding import PASSAGE_TEMPLATE
 from qa.index.milvus_build import ingest_into_milvus
@@ -78,12 +79,14 @@ def test_same_passages_as_the_local_backend(tiny_corpus, index_dir, milvus, embe
     tokens = {"zorblax", "glacier", "bank", "karabakh", "nosuchword"}
     assert remote._open().query_weights(tokens) == pytest.approx(local._open().query_weights(tokens))
     # Same words, same vectors, same fusion: the rankings agree but for near-ties (the engine's
-    # float rounding and tie order differ from FAISS and bm25s by the last bits).
+    # float rounding and tie order differ from FAISS and bm25s by the last bits: "Karabakh
+    # Azerbaijan" swaps two Reuters chunks at ranks 2 and 3 whose BM25 scores nearly tie).
     for query in ("How did the Zorblax glacier change, and what did Sports Daily report?",
                   "Karabakh Azerbaijan", "What happened last week?", "bank merger shares"):
         expected = [(h.article_id, h.start) for h in local.search(query, k=6)]
         found = [(h.article_id, h.start) for h in remote.search(query, k=6)]
-        assert found[:3] == expected[:3] and len(set(found) & set(expected)) >= 5
+        assert found[0] == expected[0] and set(found[:3]) == set(expected[:3])
+        assert len(set(found) & set(expected)) >= 5
 
 
 def test_reingest_unchanged_changes_nothing(tiny_corpus, milvus, embedder, milvus_retriever) -> None:
@@ -166,12 +169,11 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_separate_processes_share_one_milvus_server(tiny_corpus, tmp_path, embedder) -> None:
-    """`milvus-lite server` stands in for a Milvus cluster: the ingest and two `qa search`
-    processes reach it by URI, and hold no index state of their own."""
+    """`python -m qa.index.milvus_server` stands in for a Milvus cluster: the ingest and two
+    `qa search` processes reach it by URI, and hold no index state of their own."""
     port = _free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("milvus-lite")), "server", "--data-dir", str(tmp_path / "server"),
-         "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "qa.index.milvus_server", str(tmp_path / "server" / "milvus.db"), "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
@@ -192,6 +194,8 @@ def test_separate_processes_share_one_milvus_server(tiny_corpus, tmp_path, embed
             assert done.returncode == 0, done.stderr
             return json.loads(done.stdout)
 
+        with pytest.raises(ConfigError, match="another process holds it"):
+            MilvusStore(str(tmp_path / "server" / "milvus.db")).client  # noqa: B018 - the server holds the file
         ingest_into_milvus(tiny_corpus, MilvusStore(uri), embedder)
         assert search("Zorblax glacier")[0]["source"] == "Polar Times"
         (tiny_corpus / "glacier.md").unlink()
@@ -200,4 +204,104 @@ def test_separate_processes_share_one_milvus_server(tiny_corpus, tmp_path, embed
         assert not (tmp_path / "unused").exists()
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        assert server.wait(timeout=30) == 0  # the engine stopped with it
+
+
+KILN = b"""---
+title: Glassblowers relight the Quillfeather kiln
+source: Craft Gazette
+published_at: 2023-12-01
+---
+
+The Quillfeather kiln in the town of Vantorra was relit on Friday after forty years.
+"""
+
+
+def test_the_library_lists_adds_and_deletes_documents_on_milvus(tiny_corpus, tmp_path, milvus, embedder) -> None:
+    """The documents API's library on Milvus: the same steps as on the local store."""
+    from qa.errors import DocumentConflict, DocumentNotFound
+    from qa.index.library import Library
+
+    ingest_into_milvus(tiny_corpus, milvus, embedder)
+    library = Library(tiny_corpus, tmp_path / "index", embedder, milvus=milvus)
+    retriever = _retriever(milvus, embedder)
+    before = library.documents()
+    assert len(before) == 5 and [d.path for d in before] == sorted(d.path for d in before)
+    assert sum(d.chunks for d in before) == retriever.store.counts()["chunks"]
+
+    added = library.add("kiln.md", KILN)
+    assert [(d.title, d.source, d.path) for d in added] == [
+        ("Glassblowers relight the Quillfeather kiln", "Craft Gazette", "uploads/kiln.md")]
+    assert added[0].chunks > 0 and len(library.documents()) == 6
+    assert retriever.search("Quillfeather kiln Vantorra", k=1)[0].article_id == added[0].id
+    with pytest.raises(DocumentConflict, match="identical to uploads/kiln.md"):
+        library.add("copy.md", KILN)
+
+    assert library.delete(added[0].id) == added[0]
+    assert not (tiny_corpus / "uploads" / "kiln.md").exists() and library.documents() == before
+    assert all(h.article_id != added[0].id for h in retriever.search("Quillfeather kiln Vantorra", k=5))
+    with pytest.raises(DocumentNotFound):
+        library.delete(added[0].id)
+
+
+def test_retiring_never_hides_a_row_and_a_crash_inside_it_is_undone(milvus) -> None:
+    """Rows are retired by a copy under a mirrored key, then the original deleted (no upsert,
+    which Milvus Lite 2.5 runs as delete-then-insert); recovery from a crash between the two leaves
+    each row once, alive."""
+    from qa.index.milvus_store import State
+
+    milvus.create(4)
+    milvus.insert("files", [{"pk": f"f{i}", "born": 1, "died": 0, "path": f"p{i}", "sha256": "x", "size": 1}
+                            for i in range(5)])
+    milvus.switch(State(live=1, floor=1))
+    visible = State(live=1, floor=1).visible()
+    assert milvus.retire("files", "pk in ['f0', 'f1']", 2) == 2
+    assert milvus.count("files", visible) == 5 and milvus.count("files", "died == 2") == 2
+    assert sorted(r["pk"] for r in milvus.rows("files", "died == 2", ["pk"])) == ["f0~", "f1~"]
+    # A crash after the copies were written, before the originals were deleted:
+    copies = milvus.rows("files", "pk in ['f2', 'f3']", ["*"])
+    milvus.insert("files", [{**row, "pk": row["pk"] + "~", "died": 2} for row in copies])
+    milvus.recover(State(live=1, floor=1))
+    rows = milvus.rows("files", "born >= 0", ["pk", "died"])
+    assert sorted((r["pk"], r["died"]) for r in rows) == [(f"f{i}", 0) for i in range(5)]
+
+
+def test_a_reader_during_commits_and_retirements_always_sees_the_whole_generation(milvus) -> None:
+    """With upserts, about one read in ten during these writes found no state row or missed rows."""
+    import threading
+
+    from qa.index.milvus_store import State
+
+    milvus.create(4)
+    milvus.insert("files", [{"pk": f"f{i}", "born": 1, "died": 0, "path": f"p{i}", "sha256": "x", "size": 1}
+                            for i in range(200)])
+    milvus.switch(State(live=1, floor=1))
+    reads: list[tuple[int | None, int]] = []
+    done = threading.Event()
+
+    def read() -> None:
+        reader = MilvusStore(milvus.uri)
+        while not done.is_set():
+            state = reader.state()
+            reads.append((state and state.live, reader.count("files", State(live=1, floor=1).visible())))
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        for generation in range(2, 14):
+            milvus.retire("files", "died == 0 or died > 1", generation)
+            milvus.switch(State(live=generation, floor=1))
+    finally:
+        done.set()
+        thread.join()
+    assert len(reads) > 20
+    assert all(live is not None and count >= 200 for live, count in reads)
+    assert milvus.require_state().live == 13 and milvus.count("state", "born >= 0") == 1
+
+
+def test_a_milvus_lite_path_it_cannot_use_is_refused_with_the_reason(tmp_path) -> None:
+    (tmp_path / "old.db").mkdir()
+    with pytest.raises(ConfigError, match="is a folder"):
+        MilvusStore(str(tmp_path / "old.db")).client  # noqa: B018
+    with pytest.raises(ConfigError, match="1-36 letters"):
+        MilvusStore(str(tmp_path / "a name with spaces.db")).client  # noqa: B018

@@ -1,6 +1,7 @@
 """The corpus as documents to list, add and delete. An upload is written into the corpus and
 ingested incrementally; a deletion removes the article's file and ingests again, so the store and
-both search indexes follow (and a running Retriever picks up the new generation by itself).
+both search indexes follow (and a running Retriever picks up the new generation by itself). The
+index is the local folder, or Milvus (`milvus=`): the same steps, with Milvus's ingest and reads.
 
 Choices:
 - A file name keeps only its last path component, with characters outside [A-Za-z0-9._-] turned
@@ -14,6 +15,9 @@ Choices:
   loader's reason raised as DocumentError.
 - Deleting an article deletes its file. An article that shares its file with others (a JSON/JSONL
   collection) is refused with DocumentConflict naming the file: edit that file instead.
+- On Milvus the corpus folder stays the source of truth: every process that changes the library
+  must see the same corpus folder, and changes take the index folder's writer lock, as `qa ingest`
+  does (one writer at a time on one machine; see README, "Scale out: Milvus").
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from qa.errors import (
     DocumentConflict,
@@ -42,6 +46,9 @@ from qa.index.build import NOT_ARTICLES, IngestOptions, IngestReport, ingest_cor
 from qa.index.embedding import Embedder
 from qa.index.store import Store
 from qa.ingest.loaders import SUPPORTED_SUFFIXES
+
+if TYPE_CHECKING:
+    from qa.index.milvus_store import MilvusStore
 
 Progress = Callable[[int], Callable[[int], None]]
 
@@ -100,8 +107,10 @@ class Library:
         embedder: Embedder,
         options: IngestOptions = IngestOptions(),
         upload_dir: str = "uploads",
+        milvus: MilvusStore | None = None,
     ) -> None:
         self.corpus_dir = corpus_dir
+        self.milvus = milvus
         self.index_dir = index_dir
         self.embedder = embedder
         self.options = dataclasses.replace(options, rebuild=False)  # every change here is incremental
@@ -172,6 +181,11 @@ class Library:
 
     def _ingest(self, progress: Progress | None) -> IngestReport:
         tick = None if progress is None else (lambda total, *_: progress(total))
+        if self.milvus is not None:
+            from qa.index.milvus_build import ingest_into_milvus
+
+            with generations.WriterLock(self.index_dir):  # the lock `qa ingest` takes on Milvus
+                return ingest_into_milvus(self.corpus_dir, self.milvus, self.embedder, self.options, tick)
         return ingest_corpus(self.corpus_dir, self.index_dir, self.embedder, self.options, tick)
 
     def _refuse_identical(self, name: str, data: bytes) -> None:
@@ -194,8 +208,11 @@ class Library:
         rows = self._read(lambda store: store.documents(path=path, article_id=article_id))
         return [(Document(*row[:7]), row[7]) for row in rows]
 
-    def _read(self, query: Callable[[Store], list[T]]) -> list[T]:
-        """`query` on the live generation's store; [] before the first ingest."""
+    def _read(self, query: Callable[[Any], list[T]]) -> list[T]:
+        """`query` on the live generation's store (a `Store`, or the `MilvusStore`, which reads
+        its live generation itself); [] before the first ingest."""
+        if self.milvus is not None:
+            return query(self.milvus)
         for _ in range(2):  # an ingest may retire the generation between reading CURRENT and opening it
             with suppress(sqlite3.OperationalError):
                 return self._read_once(query)

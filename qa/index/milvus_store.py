@@ -7,14 +7,16 @@
     <name>_files     a row per corpus file: path and SHA-256, for incremental ingest
     <name>_terms     a row per keyword token: how many chunks hold it (for the sentence re-rank's
                      idf weights; kept by the ingest, as engines do not expose document frequencies)
-    <name>_state     one row: the live generation, the index's settings and summary (JSON)
+    <name>_state     a row per committed generation (older ones deleted after each commit): the
+                     live generation, the index's settings and summary (JSON)
 
 Crash safety: generation fields, switched by one write. Every row carries `born` (the generation
 that wrote it) and `died` (the generation that retired it; 0 while alive). Readers see a row when
 `floor <= born <= live and (died == 0 or died > live)`, reading `live` and `floor` from the state
 row. A writer works on generation live+1: it inserts new rows with born = live+1 and marks the rows
-it replaces died = live+1, which readers at `live` still count as alive; only then does it upsert
-the state row, a single-row write that switches every reader to the new generation at once. A
+it replaces died = live+1 (written anew under a mirrored key, the original then deleted: no update
+in place, see `retire`), which readers at `live` still count as alive; only then does it insert the
+generation's state row, a single-row write that switches every reader to the new generation at once. A
 crash before that leaves the previous generation searchable; the next writer first deletes rows
 born after `live` and revives rows marked died after `live` (`recover`). After the switch, dead
 rows are deleted. Collection aliases would also give atomic switches, but need a full copy of the
@@ -25,11 +27,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from qa.errors import IndexMissingError
+from qa.errors import ConfigError, IndexMissingError
 from qa.index.store import StoredChunk
 from qa.types import Article
 
@@ -66,6 +71,30 @@ class State:
         return f"born >= {self.floor} and born <= {self.live} and (died == 0 or died > {self.live})"
 
 
+def _is_server(uri: str) -> bool:
+    return uri.startswith(("http://", "https://", "tcp://", "grpc://"))
+
+
+def _check_lite_file(uri: str) -> None:
+    """Milvus Lite 2.5 keeps a database in one file whose name is short and plain."""
+    path = Path(uri)
+    if path.is_dir():
+        raise ConfigError(f"{uri} is a folder (a database of Milvus Lite 3, which this release no longer uses); "
+                          "point QA_MILVUS_URI at a new file, e.g. index/milvus.db, and run `qa ingest` again.")
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,36}", path.name):
+        raise ConfigError(f"Milvus Lite database names are 1-36 letters, digits, '.', '_' or '-': {path.name!r} "
+                          "is not; choose another QA_MILVUS_URI.")
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _mirrored(key: int | str) -> int | str:
+    """The key a retired row is written under, and back: chunk ids change sign, text keys a "~"."""
+    if isinstance(key, int):
+        return -key
+    return key[:-1] if key.endswith("~") else f"{key}~"
+
+
 def literal(values: Iterable[str | int]) -> str:
     """A Milvus list literal (strings JSON-quoted)."""
     return json.dumps(list(values), ensure_ascii=False)
@@ -86,10 +115,17 @@ class MilvusStore:
             from pymilvus import MilvusClient
 
             logging.getLogger("pymilvus").setLevel(logging.ERROR)
-            # Milvus Lite serves in this process and logs a traceback for a timestamp RPC it lacks
-            # (query_iterator falls back to a client-side timestamp, which is fine).
-            logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
-            self._client = MilvusClient(self.uri, token=self.token) if self.token else MilvusClient(self.uri)
+            if not _is_server(self.uri):
+                _check_lite_file(self.uri)
+            try:
+                self._client = MilvusClient(self.uri, token=self.token) if self.token else MilvusClient(self.uri)
+            except Exception as error:  # pymilvus raises its own exception types for both cases
+                if _is_server(self.uri):
+                    raise ConfigError(f"Cannot reach Milvus at {self.uri}: {error}") from error
+                raise ConfigError(
+                    f"Milvus Lite could not open {self.uri}: another process holds it (one process per file; "
+                    "share it with `python -m qa.index.milvus_server` and a http:// URI), or it is damaged."
+                ) from error
         return self._client
 
     def collection(self, kind: str) -> str:
@@ -165,8 +201,8 @@ class MilvusStore:
         if not self.client.has_collection(self.collection("state")):
             return None
         self.client.load_collection(self.collection("state"))
-        rows = self.client.query(self.collection("state"), filter='pk == "state"', output_fields=["value"])
-        return State(**json.loads(rows[0]["value"])) if rows else None
+        rows = self.client.query(self.collection("state"), filter='pk like "state%"', output_fields=["pk", "value"])
+        return State(**json.loads(max(rows, key=lambda row: row["pk"])["value"])) if rows else None
 
     def require_state(self) -> State:
         state = self.state()
@@ -175,14 +211,18 @@ class MilvusStore:
         return state
 
     def switch(self, state: State) -> None:
-        """Make `state` live: one single-row upsert, the commit point of an ingest. The written rows
-        are flushed first: sealed segments get their indexes (Milvus Lite searches unflushed rows
-        by brute force in Python)."""
+        """Make `state` live: one single-row insert, the commit point of an ingest. Each generation
+        has its own state row ("state-<live>", read as the greatest); the older ones are deleted
+        only after it is written, so a reader always finds one. (Not an upsert: Milvus Lite 2.5's
+        upsert is a delete then an insert, and a reader between them would find no index.) The
+        written rows are flushed first, so sealed segments have their indexes."""
         for kind in VERSIONED:
             self.client.flush(self.collection(kind))
+        pk = f"state-{state.live:012d}"
         value = json.dumps(state.__dict__, ensure_ascii=False)
-        self.client.upsert(self.collection("state"), [{"pk": "state", "born": 0, "died": 0, "value": value,
+        self.client.insert(self.collection("state"), [{"pk": pk, "born": 0, "died": 0, "value": value,
                                                        "_unused": [0.0, 0.0]}])
+        self.client.delete(self.collection("state"), filter=f'pk like "state%" and pk != "{pk}"')
 
     # --- writes -----------------------------------------------------------------------------
     def insert(self, kind: str, rows: list[dict[str, Any]]) -> None:
@@ -192,13 +232,21 @@ class MilvusStore:
             self.client.insert(self.collection(kind), rows[begin : begin + _BATCH])
 
     def retire(self, kind: str, expr: str, generation: int) -> int:
-        """Mark the rows matching `expr` died = `generation` (still visible to older generations)."""
+        """Mark the rows matching `expr` died = `generation` (still visible to older generations).
+
+        Never an update in place: each row is written again under its mirrored key (chunk id -n for
+        n, "key~" for "key", and back when a recovery revives it), then the original is deleted.
+        Milvus Lite 2.5's upsert is a delete then an insert, and a search between the two missed
+        the rows; this way a reader sees every row throughout (for a moment, some twice)."""
         rows = self.rows(kind, expr, ["*"])
+        key = "chunk_id" if kind == "chunks" else "pk"
         for row in rows:
             row.pop("sparse", None)
             row["died"] = generation
+            row[key] = _mirrored(row[key])
+        self.insert(kind, rows)
         for begin in range(0, len(rows), _BATCH):
-            self.client.upsert(self.collection(kind), rows[begin : begin + _BATCH])
+            self.client.delete(self.collection(kind), ids=[_mirrored(row[key]) for row in rows[begin : begin + _BATCH]])
         return len(rows)
 
     def recover(self, state: State) -> None:
@@ -206,6 +254,13 @@ class MilvusStore:
         rows it retired are alive again. Readers never saw either."""
         for kind in VERSIONED:
             self.client.delete(self.collection(kind), filter=f"born > {state.live}")
+            key = "chunk_id" if kind == "chunks" else "pk"
+            copies = [row[key] for row in self.rows(kind, f"died > {state.live}", [key])]
+            for begin in range(0, len(copies), _BATCH):  # a crash inside `retire`: the original is still there
+                batch = [_mirrored(copy) for copy in copies[begin : begin + _BATCH]]
+                kept = [row[key] for row in self.rows(kind, f"{key} in {literal(batch)}", [key])]
+                if kept:
+                    self.client.delete(self.collection(kind), ids=[_mirrored(original) for original in kept])
             self.retire(kind, f"died > {state.live}", 0)
 
     def purge(self, state: State) -> None:
@@ -226,6 +281,38 @@ class MilvusStore:
         finally:
             iterator.close()
         return found
+
+    def documents(self, *, path: str | None = None, article_id: str | None = None) -> list[tuple]:
+        """As `Store.documents`, in the live generation: per article, ordered by file path, (id,
+        title, source, published_at, url, path, chunk count, id of the article it exactly
+        duplicates or None); optionally only one file's or one id's."""
+        state = self.state()
+        if state is None:
+            return []
+        expr = state.visible()
+        if path is not None:
+            expr += f" and path == {json.dumps(path)}"
+        elif article_id is not None:
+            expr += f" and article_id == {json.dumps(article_id)}"
+        articles = self.rows("articles", expr, ["article_id", "title", "source", "published_at", "url", "path",
+                                                "duplicate_of"])
+        if not articles:
+            return []
+        chunk_expr = state.visible()
+        if path is not None or article_id is not None:
+            chunk_expr += f" and article_id in {literal(a['article_id'] for a in articles)}"
+        chunks = Counter(row["article_id"] for row in self.rows("chunks", chunk_expr, ["article_id"]))
+        found = [(a["article_id"], a["title"], a["source"], a["published_at"], a["url"], a["path"],
+                  chunks.get(a["article_id"], 0), a["duplicate_of"] or None) for a in articles]
+        return sorted(found, key=lambda row: (row[5], row[0]))
+
+    def paths_with_hash(self, sha256: str) -> list[str]:
+        """Corpus files (live generation) whose content has this SHA-256."""
+        state = self.state()
+        if state is None:
+            return []
+        rows = self.rows("files", f"{state.visible()} and sha256 == {json.dumps(sha256)}", ["path"])
+        return sorted(row["path"] for row in rows)
 
     def count(self, kind: str, expr: str) -> int:
         return int(self.client.query(self.collection(kind), filter=expr, output_fields=["count(*)"])[0]["count(*)"])

@@ -58,7 +58,7 @@ class MilvusView:
             )
             found.append(
                 [
-                    Candidate(int(hit["chunk_id"]), float(hit["distance"]),
+                    Candidate(int(hit["id"] if "id" in hit else hit["chunk_id"]), float(hit["distance"]),
                               hit["entity"]["article_id"], hit["entity"]["story"], hit["entity"]["source"],
                               int(hit["entity"]["day"]))
                     for hit in result[0]
