@@ -305,3 +305,35 @@ def test_a_milvus_lite_path_it_cannot_use_is_refused_with_the_reason(tmp_path) -
         MilvusStore(str(tmp_path / "old.db")).client  # noqa: B018
     with pytest.raises(ConfigError, match="1-36 letters"):
         MilvusStore(str(tmp_path / "a name with spaces.db")).client  # noqa: B018
+
+
+def test_one_writer_at_a_time_from_any_process(tiny_corpus, milvus, embedder) -> None:
+    """The writer lease lives in Milvus, so it holds across machines (here: a second store client
+    standing for another machine's `qa ingest`)."""
+    import json as jsonlib
+
+    from qa.errors import IndexBusyError
+
+    other = MilvusStore(milvus.uri)
+    with milvus.writer():
+        with pytest.raises(IndexBusyError, match="Another ingest"):
+            ingest_into_milvus(tiny_corpus, other, embedder)
+        assert other.state() is None  # it wrote nothing
+    report = ingest_into_milvus(tiny_corpus, other, embedder)  # free again once the first is done
+    assert report.added == 5 and milvus.count("state", 'pk like "lease-%"') == 0
+    # A writer that died leaves its lease; once not renewed for `stale_after` seconds it is ignored.
+    milvus.client.insert(milvus.collection("state"), [{
+        "pk": "lease-00000000000000000001-deadhost:1:dead", "born": 0, "died": 0, "_unused": [0.0, 0.0],
+        "value": jsonlib.dumps({"owner": "deadhost:1:dead", "at": 1.0})}])
+    with other.writer():
+        assert milvus.count("state", 'pk like "lease-%"') == 1  # its own; the dead one deleted
+
+
+def test_the_lease_is_renewed_while_the_writer_works(milvus) -> None:
+    import time as timelib
+
+    with milvus.writer(stale_after=0.4):
+        first = milvus.rows("state", 'pk like "lease-%"', ["pk"])
+        timelib.sleep(0.5)
+        second = milvus.rows("state", 'pk like "lease-%"', ["pk"])
+    assert len(first) == len(second) == 1 and first != second

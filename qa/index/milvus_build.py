@@ -62,7 +62,20 @@ def ingest_into_milvus(
     interrupt: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Bring the Milvus index in step with the files under `corpus` (as `ingest_corpus` does for
-    the local folder). `interrupt(step)` is called between writes (tests use it to crash there)."""
+    the local folder), holding the store's writer lease (IndexBusyError while another ingest, from
+    any machine, holds it). `interrupt(step)` is called between writes (tests use it to crash there)."""
+    with store.writer():
+        return _ingest(corpus, store, embedder, options, progress, interrupt)
+
+
+def _ingest(
+    corpus: Path,
+    store: MilvusStore,
+    embedder: Embedder,
+    options: IngestOptions,
+    progress: Callable[[int], Callable[[int], None]] | None,
+    interrupt: Callable[[str], None] | None,
+) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     checkpoint = interrupt or (lambda step: None)
@@ -283,6 +296,11 @@ def import_local_index(index_dir: Path, store: MilvusStore) -> int:
     """Copy the live generation of a local index folder into an empty Milvus index, vectors and
     chunk ids included (nothing is re-embedded); returns the number of chunks. A later
     `qa ingest` with QA_STORE=milvus carries on incrementally from there."""
+    with store.writer():
+        return _import(index_dir, store)
+
+
+def _import(index_dir: Path, store: MilvusStore) -> int:
     from qa.index.store import Store
 
     if store.state() is not None:

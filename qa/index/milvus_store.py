@@ -27,14 +27,20 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import socket
+import threading
+import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.errors import ConfigError, IndexMissingError
+from qa.errors import ConfigError, IndexBusyError, IndexMissingError
 from qa.index.store import StoredChunk
 from qa.types import Article
 
@@ -138,12 +144,12 @@ class MilvusStore:
     def exists(self) -> bool:
         return all(self.client.has_collection(self.collection(kind)) for kind in COLLECTIONS)
 
-    def create(self, dim: int) -> None:
+    def create(self, dim: int, kinds: Iterable[str] = COLLECTIONS) -> None:
         """Create the collections that are missing (dense vectors of `dim` dimensions) and load them."""
         from pymilvus import DataType, Function, FunctionType, MilvusClient
 
         client = self.client
-        for kind in COLLECTIONS:
+        for kind in kinds:
             name = self.collection(kind)
             if client.has_collection(name):
                 client.load_collection(name)
@@ -223,6 +229,58 @@ class MilvusStore:
         self.client.insert(self.collection("state"), [{"pk": pk, "born": 0, "died": 0, "value": value,
                                                        "_unused": [0.0, 0.0]}])
         self.client.delete(self.collection("state"), filter=f'pk like "state%" and pk != "{pk}"')
+
+    # --- the writer lease -------------------------------------------------------------------
+    @contextmanager
+    def writer(self, stale_after: float = 120.0) -> Iterator[None]:
+        """One ingest at a time on this store, from any machine: a lease row in the state
+        collection, renewed every `stale_after`/4 seconds while the ingest runs and deleted at
+        its end. A writer inserts its lease, then reads the others: if any fresh one exists it
+        withdraws (IndexBusyError). Of two that insert at once, at least the later reader sees
+        the other, so two never both go on (both may withdraw; try again). A lease not renewed
+        for `stale_after` seconds (its writer died) is ignored and deleted; clocks of the
+        writing machines must agree to well within that."""
+        self.create(0, kinds=("state",))
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        lease = self._renew_lease(owner, None)
+        others = [row for row in self.client.query(self.collection("state"), filter='pk like "lease-%"',
+                                                   output_fields=["pk", "value"]) if owner not in row["pk"]]
+        stale = [row["pk"] for row in others if time.time() - json.loads(row["value"])["at"] > stale_after]
+        fresh = [json.loads(row["value"])["owner"] for row in others if row["pk"] not in stale]
+        if stale:
+            self.client.delete(self.collection("state"), ids=stale)
+        if fresh:
+            self.client.delete(self.collection("state"), ids=[lease])
+            raise IndexBusyError(f"Another ingest ({fresh[0]}) is writing to {self.where()} — wait for it to finish "
+                                 f"(a writer that died frees it after {stale_after:.0f} s).")
+        done = threading.Event()
+
+        def renew() -> None:
+            nonlocal lease
+            while not done.wait(stale_after / 4):
+                try:
+                    lease = self._renew_lease(owner, lease)
+                except Exception:  # noqa: BLE001 - the next beat retries; the ingest itself reports errors
+                    logging.getLogger(__name__).warning("could not renew the writer lease on %s", self.where())
+
+        beat = threading.Thread(target=renew, name="milvus-writer-lease", daemon=True)
+        beat.start()
+        try:
+            yield
+        finally:
+            done.set()
+            beat.join()
+            self.client.delete(self.collection("state"), ids=[lease])
+
+    def _renew_lease(self, owner: str, previous: str | None) -> str:
+        """Insert a fresh lease row for `owner` (then delete `previous`: never an update in place)."""
+        pk = f"lease-{time.time_ns():020d}-{owner}"
+        value = json.dumps({"owner": owner, "at": time.time()})
+        self.client.insert(self.collection("state"), [{"pk": pk, "born": 0, "died": 0, "value": value,
+                                                       "_unused": [0.0, 0.0]}])
+        if previous is not None:
+            self.client.delete(self.collection("state"), ids=[previous])
+        return pk
 
     # --- writes -----------------------------------------------------------------------------
     def insert(self, kind: str, rows: list[dict[str, Any]]) -> None:
