@@ -223,7 +223,14 @@ def test_the_library_lists_adds_and_deletes_documents_on_milvus(tiny_corpus, tmp
     from qa.index.library import Library
 
     ingest_into_milvus(tiny_corpus, milvus, embedder)
-    library = Library(tiny_corpus, tmp_path / "index", embedder, milvus=milvus)
+    from types import SimpleNamespace
+
+    from qa.compose import build_library
+    from qa.settings import Settings
+
+    settings = Settings(store="milvus", milvus_uri=milvus.uri, corpus_dir=tiny_corpus, index_dir=tmp_path / "index")
+    library = build_library(settings, SimpleNamespace(embedder=embedder))  # what `qa serve` mounts on Milvus
+    assert library.milvus is not None and library.milvus.uri == milvus.uri
     retriever = _retriever(milvus, embedder)
     before = library.documents()
     assert len(before) == 5 and [d.path for d in before] == sorted(d.path for d in before)
@@ -337,3 +344,14 @@ def test_the_lease_is_renewed_while_the_writer_works(milvus) -> None:
         timelib.sleep(0.5)
         second = milvus.rows("state", 'pk like "lease-%"', ["pk"])
     assert len(first) == len(second) == 1 and first != second
+
+
+def test_a_row_and_its_retired_copy_are_one_hit(milvus_retriever, milvus) -> None:
+    """The moment inside `retire` when a chunk's copy is written and the original not yet deleted."""
+    top = milvus_retriever.search("Zorblax glacier", k=1)[0]
+    row = milvus.rows("chunks", f"chunk_id == {top.chunk_id}", ["*"])[0]
+    row.pop("sparse", None)
+    milvus.insert("chunks", [{**row, "chunk_id": -top.chunk_id, "died": 99}])
+    hits = milvus_retriever.search("Zorblax glacier", k=10)
+    assert abs(hits[0].chunk_id) == top.chunk_id
+    assert len({(h.article_id, h.start) for h in hits}) == len(hits)

@@ -33,6 +33,7 @@ import socket
 import threading
 import time
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -118,6 +119,10 @@ class MilvusStore:
     @property
     def client(self):  # noqa: ANN201 - pymilvus is imported lazily
         if self._client is None:
+            # gRPC's C core logs the Milvus Lite engine's keepalive GOAWAYs as errors; pymilvus
+            # raises real errors as exceptions. milvus-lite 2.5 imports the deprecated pkg_resources.
+            os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+            warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
             from pymilvus import MilvusClient
 
             logging.getLogger("pymilvus").setLevel(logging.ERROR)

@@ -168,7 +168,8 @@ class Retriever:
 
         def take(chunk_id: int) -> bool:
             article, story = facts[chunk_id].article_id, facts[chunk_id].story_id
-            if chunk_id in chosen or story_owner.get(story, article) != article:
+            # -chunk_id: on Milvus, a row and its retired copy while an ingest retires it (milvus_store.retire)
+            if chunk_id in chosen or -chunk_id in chosen or story_owner.get(story, article) != article:
                 return False
             if per_article.get(article, 0) >= max_per_article:
                 return False
