@@ -21,6 +21,7 @@ from qa.index.milvus_build import ingest_into_milvus
 from qa.index.milvus_store import MilvusStore
 from qa.retrieval.milvus import MilvusIndex
 from qa.retrieval.retrieve import Filters, Retriever
+from tests.test_library import KILN
 
 pytest.importorskip("milvus_lite")
 
@@ -207,20 +208,10 @@ def test_separate_processes_share_one_milvus_server(tiny_corpus, tmp_path, embed
         assert server.wait(timeout=30) == 0  # the engine stopped with it
 
 
-KILN = b"""---
-title: Glassblowers relight the Quillfeather kiln
-source: Craft Gazette
-published_at: 2023-12-01
----
-
-The Quillfeather kiln in the town of Vantorra was relit on Friday after forty years.
-"""
-
 
 def test_the_library_lists_adds_and_deletes_documents_on_milvus(tiny_corpus, tmp_path, milvus, embedder) -> None:
     """The documents API's library on Milvus: the same steps as on the local store."""
     from qa.errors import DocumentConflict, DocumentNotFound
-    from qa.index.library import Library
 
     ingest_into_milvus(tiny_corpus, milvus, embedder)
     from types import SimpleNamespace
