@@ -14,7 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qa.answering.untrusted import instruction_spans, is_instruction_like  # noqa: E402
+from qa.answering.sanitize import instruction_spans  # noqa: E402
+from qa.answering.untrusted import is_instruction_like  # noqa: E402
 from qa.ingest.sentences import sentence_spans  # noqa: E402
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?^---[ \t]*\n", re.DOTALL | re.MULTILINE)

@@ -10,12 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.answering.untrusted import (
-    defang,
-    fold_lookalikes,
-    instruction_spans,
-    is_instruction_like,
-)
+from qa.answering.lookalikes import fold_lookalikes
+from qa.answering.sanitize import defang, instruction_spans
+from qa.answering.untrusted import is_instruction_like
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = json.loads((ROOT / "benchmarks" / "injection_set.json").read_text(encoding="utf-8"))["variants"]

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 from qa.answering.llm import Message
-from qa.answering.untrusted import defang, is_instruction_like
+from qa.answering.sanitize import defang
+from qa.answering.untrusted import is_instruction_like
 from qa.ingest.sentences import sentence_spans
 from qa.types import Hit
 
