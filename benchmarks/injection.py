@@ -30,7 +30,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from qa.answering import prompt as prompt_module  # noqa: E402
 from qa.answering.answer import Answerer  # noqa: E402
-from qa.answering.cite import strip_markers  # noqa: E402
+from qa.answering.markers import strip_markers  # noqa: E402
 from qa.compose import build_llm  # noqa: E402
 from qa.evaluation.metrics import key_fact_recall  # noqa: E402
 from qa.index.build import ingest_corpus  # noqa: E402

@@ -258,8 +258,9 @@ def test_a_comparison_is_not_completed_from_an_outlet_that_wrote_nothing_on_the_
 def test_completion_gives_each_compared_outlet_its_best_sentence_first() -> None:
     import numpy as np
 
-    from qa.answering.cite import parse_claims, verify_claims
+    from qa.answering.cite import verify_claims
     from qa.answering.claims import completed
+    from qa.answering.markers import parse_claims
     from qa.answering.prompt import make_passages
     from qa.types import Hit
 
@@ -328,8 +329,9 @@ def test_an_explanation_keeps_only_the_sentences_its_quotes_support(retriever) -
 
 
 def test_a_claim_another_claim_already_says_is_dropped() -> None:
-    from qa.answering.cite import Claim, Verified
+    from qa.answering.cite import Verified
     from qa.answering.claims import without_restatements
+    from qa.answering.markers import Claim
 
     def v(text: str) -> Verified:
         return Verified(Claim(text, (1,)), (), True, False)
@@ -361,7 +363,8 @@ def test_a_reply_looping_on_one_line_is_cut_and_said_once(retriever) -> None:
 
 def _verified_against(claim: str, text: str, title: str = "War in the south"):  # noqa: ANN202
     """A claim checked against one passage holding `text` (no embeddings: word overlap only)."""
-    from qa.answering.cite import parse_claims, verify_claims
+    from qa.answering.cite import verify_claims
+    from qa.answering.markers import parse_claims
     from qa.answering.prompt import make_passages
     from qa.types import Hit
 
@@ -432,8 +435,9 @@ def test_a_longer_question_about_names_no_passage_holds_is_declined_without_the_
 def test_a_sentence_naming_only_part_of_what_was_asked_does_not_complete_an_answer() -> None:
     import numpy as np
 
-    from qa.answering.cite import parse_claims, verify_claims
+    from qa.answering.cite import verify_claims
     from qa.answering.claims import completed
+    from qa.answering.markers import parse_claims
     from qa.answering.prompt import make_passages
     from qa.types import Hit
 

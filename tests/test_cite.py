@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answering.cite import (
-    is_grounded,
-    parse_claims,
-    read_markers,
-    render,
-    split_clauses,
-    strip_markers,
-    verify_claims,
-)
+from qa.answering.cite import is_grounded, render, split_clauses, verify_claims
+from qa.answering.markers import parse_claims, read_markers, strip_markers
 from qa.answering.prompt import build_prompt, make_passages
 from qa.types import Hit
 

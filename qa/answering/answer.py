@@ -13,9 +13,7 @@ from qa.answering.cite import (
     MIN_CONTENT_WORDS,
     Verified,
     is_grounded,
-    parse_claims,
     render,
-    strip_markers,
     verify_claims,
 )
 from qa.answering.claims import (
@@ -35,6 +33,7 @@ from qa.answering.gate import (
     is_unsure,
 )
 from qa.answering.llm import LLM, TokenProb
+from qa.answering.markers import parse_claims, strip_markers
 from qa.answering.prompt import (
     Passage,
     build_prompt,

@@ -10,7 +10,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from qa.answering.cite import Claim, Support, Verified, strip_markers, terms, word_share
+from qa.answering.cite import Support, Verified, terms, word_share
+from qa.answering.markers import Claim, strip_markers
 from qa.answering.prompt import Passage, content_words
 from qa.answering.untrusted import is_instruction_like
 from qa.retrieval.query import find_outlets, outlet_aliases, outlet_label

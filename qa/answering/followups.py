@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.answering.abstention import is_abstention
-from qa.answering.cite import strip_markers
 from qa.answering.llm import LLM, Message
+from qa.answering.markers import strip_markers
 from qa.answering.prompt import content_words
 
 _POINTS_BACK = re.compile(r"\b(he|she|they|it|its|his|him|her|their|them|that|this|those|these)\b", re.IGNORECASE)

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from qa import __version__
-from qa.answering.cite import strip_markers
+from qa.answering.markers import strip_markers
 from qa.answering.prompt import content_words
 from qa.errors import QAError
 from qa.evaluation.metrics import (
