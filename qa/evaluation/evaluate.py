@@ -26,7 +26,6 @@ import json
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -42,9 +41,7 @@ from qa.evaluation.metrics import (
     hits_at_k,
     is_lenient_correct,
     key_fact_recall,
-    mean,
     normalize_fact,
-    percentile,
     quotes_cover,
     recall_articles_at_k,
     reciprocal_rank_at_k,
@@ -52,14 +49,13 @@ from qa.evaluation.metrics import (
 )
 from qa.evaluation.questions import Question, fingerprint_questions
 from qa.evaluation.report import read_metrics, write_reports
+from qa.evaluation.summary import ANSWER_METRICS, RETRIEVAL_METRICS, share, summarize
 from qa.types import Answer, Citation, Hit
 
 Answerer = Callable[..., Answer]  # (question, history=..., now=...) -> Answer
 RESULTS_FILE = "results.jsonl"
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.json"
-RETRIEVAL_METRICS = ("hits@4", "hits@10", "map@10", "mrr@10", "recall@4", "recall@10")
-ANSWER_METRICS = ("accuracy", "exact_match", "f1")
 METRIC_NAMES = {
     "retrieval": RETRIEVAL_METRICS,
     "answers": ANSWER_METRICS,
@@ -213,7 +209,7 @@ def coverage_scores(question: Question, answer: Answer, claims: list[dict[str, A
         recall = 0.0 if answer.abstained else key_fact_recall(strip_markers(answer.answer), question.key_facts)
     return {
         "key_fact_recall": recall,
-        "claim_support": _share(judged) if not answer.abstained else None,
+        "claim_support": share(judged) if not answer.abstained else None,
         "claims": len(judged),
         "claims_supported": sum(judged),
         "articles_cited": len({c.article_id for c in answer.citations}),
@@ -248,59 +244,6 @@ def is_citation_correct(citation: Citation, question: Question) -> bool:
     return citation.supported and _is_gold(citation.url, citation.article_id, question.gold_articles)
 
 
-def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """All metrics from per-question records (the lines of results.jsonl)."""
-    answered = [r for r in records if r["answer"] is not None]
-    metrics: dict[str, Any] = {
-        "retrieval": _means_by_type(records, "retrieval", RETRIEVAL_METRICS),
-        "answers": _means_by_type(records, "correct", ANSWER_METRICS) if answered else None,
-        "abstention": None,
-        "citations": None,
-        "latency_ms": {
-            "retrieval": _p50_p95([r["retrieve_ms"] for r in records]),
-            "first_token": _p50_p95([r["answer"]["timings"].get("first_token_ms") for r in answered]),
-            "total": _p50_p95([r["answer"]["timings"].get("total_ms") for r in answered]),
-        },
-        "counts": {
-            "evaluated": len(records),
-            "answerable": sum(1 for r in records if r["answerable"]),
-            "retrieval_scored": sum(1 for r in records if r["retrieval"] is not None),
-            "answers_scored": sum(1 for r in records if r["correct"] is not None),
-        },
-    }
-    if answered:
-        metrics["abstention"] = {
-            "unanswerable_abstained": _share([r["answer"]["abstained"] for r in answered if not r["answerable"]]),
-            "answerable_abstained": _share([r["answer"]["abstained"] for r in answered if r["answerable"]]),
-        }
-        coverage = [r for r in answered if r.get("coverage")]
-        recall = _means_by_type([r for r in coverage if r["coverage"]["key_fact_recall"] is not None], "coverage", ("key_fact_recall",))
-        metrics["coverage"] = {
-            "key_fact_recall": recall["key_fact_recall"],
-            # pooled over every claim of every answer (a long answer weighs more)
-            "claim_support": _ratio(sum(r["coverage"]["claims_supported"] for r in coverage),
-                                    sum(r["coverage"]["claims"] for r in coverage)),
-            "by_type": {
-                t: {"key_fact_recall": row["key_fact_recall"], "claim_support": _ratio(
-                    sum(r["coverage"]["claims_supported"] for r in coverage if r["type"] == t),
-                    sum(r["coverage"]["claims"] for r in coverage if r["type"] == t))}
-                for t, row in recall["by_type"].items()
-            },
-        } if coverage else None
-        metrics["latency_by_type_ms"] = {
-            t: {"first_token_p50": _p50_p95([r["answer"]["timings"].get("first_token_ms") for r in answered if r["type"] == t])["p50"],
-                "total_p50": _p50_p95([r["answer"]["timings"].get("total_ms") for r in answered if r["type"] == t])["p50"],
-                "n": sum(1 for r in answered if r["type"] == t)}
-            for t in sorted({r["type"] for r in answered})
-        }
-        counts = [r["citation_counts"] for r in answered if r["citation_counts"] is not None]
-        metrics["citations"] = {
-            "precision": _ratio(sum(c["correct"] for c in counts), sum(c["cited"] for c in counts)),
-            "recall": _ratio(sum(c["gold_articles_cited"] for c in counts), sum(c["gold_articles"] for c in counts)),
-        }
-    return metrics
-
-
 def read_results(path: Path) -> list[dict[str, Any]]:
     """The records of a results.jsonl file ([] when there is none)."""
     if not path.exists():
@@ -333,38 +276,6 @@ def code_revision() -> str | None:
 
 def _is_gold(url: str, article_id: str, gold_articles: list[str]) -> bool:
     return bool(url and url in gold_articles) or article_id in gold_articles
-
-
-def _means_by_type(records: list[dict[str, Any]], field: str, names: tuple[str, ...]) -> dict[str, Any]:
-    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record in records:
-        if record[field] is not None:
-            by_type[record["type"]].append(record[field])
-    rows = [row for group in by_type.values() for row in group]
-    return {**_means(rows, names), "by_type": {t: _means(by_type[t], names) for t in sorted(by_type)}}
-
-
-def _means(rows: list[dict[str, Any]], names: tuple[str, ...]) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for name in names:
-        values = [float(row[name]) for row in rows if row.get(name) is not None]
-        out[name] = mean(values) if values else None
-    return out
-
-
-def _p50_p95(values: list[float | None]) -> dict[str, float | None]:
-    present = [v for v in values if v is not None]
-    if not present:  # None, not nan: "no measurements" must not pass for a number
-        return {"p50": None, "p95": None, "n": 0}
-    return {"p50": percentile(present, 50), "p95": percentile(present, 95), "n": len(present)}
-
-
-def _share(flags: list[bool]) -> float | None:
-    return _ratio(sum(flags), len(flags))
-
-
-def _ratio(part: float, whole: float) -> float | None:
-    return part / whole if whole else None
 
 
 def _claim_run_folder(out_dir: Path, question_set: str, settings: dict[str, Any]) -> None:

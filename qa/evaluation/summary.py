@@ -1,0 +1,97 @@
+"""What a run measured, from its per-question records: means per question type, latency
+percentiles, abstention and citation shares — the numbers in metrics.json."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from qa.evaluation.metrics import mean, percentile
+
+RETRIEVAL_METRICS = ("hits@4", "hits@10", "map@10", "mrr@10", "recall@4", "recall@10")
+ANSWER_METRICS = ("accuracy", "exact_match", "f1")
+
+
+def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """All metrics from per-question records (the lines of results.jsonl)."""
+    answered = [r for r in records if r["answer"] is not None]
+    metrics: dict[str, Any] = {
+        "retrieval": means_by_type(records, "retrieval", RETRIEVAL_METRICS),
+        "answers": means_by_type(records, "correct", ANSWER_METRICS) if answered else None,
+        "abstention": None,
+        "citations": None,
+        "latency_ms": {
+            "retrieval": p50_p95([r["retrieve_ms"] for r in records]),
+            "first_token": p50_p95([r["answer"]["timings"].get("first_token_ms") for r in answered]),
+            "total": p50_p95([r["answer"]["timings"].get("total_ms") for r in answered]),
+        },
+        "counts": {
+            "evaluated": len(records),
+            "answerable": sum(1 for r in records if r["answerable"]),
+            "retrieval_scored": sum(1 for r in records if r["retrieval"] is not None),
+            "answers_scored": sum(1 for r in records if r["correct"] is not None),
+        },
+    }
+    if answered:
+        metrics["abstention"] = {
+            "unanswerable_abstained": share([r["answer"]["abstained"] for r in answered if not r["answerable"]]),
+            "answerable_abstained": share([r["answer"]["abstained"] for r in answered if r["answerable"]]),
+        }
+        coverage = [r for r in answered if r.get("coverage")]
+        recall = means_by_type([r for r in coverage if r["coverage"]["key_fact_recall"] is not None], "coverage", ("key_fact_recall",))
+        metrics["coverage"] = {
+            "key_fact_recall": recall["key_fact_recall"],
+            # pooled over every claim of every answer (a long answer weighs more)
+            "claim_support": ratio(sum(r["coverage"]["claims_supported"] for r in coverage),
+                                    sum(r["coverage"]["claims"] for r in coverage)),
+            "by_type": {
+                t: {"key_fact_recall": row["key_fact_recall"], "claim_support": ratio(
+                    sum(r["coverage"]["claims_supported"] for r in coverage if r["type"] == t),
+                    sum(r["coverage"]["claims"] for r in coverage if r["type"] == t))}
+                for t, row in recall["by_type"].items()
+            },
+        } if coverage else None
+        metrics["latency_by_type_ms"] = {
+            t: {"first_token_p50": p50_p95([r["answer"]["timings"].get("first_token_ms") for r in answered if r["type"] == t])["p50"],
+                "total_p50": p50_p95([r["answer"]["timings"].get("total_ms") for r in answered if r["type"] == t])["p50"],
+                "n": sum(1 for r in answered if r["type"] == t)}
+            for t in sorted({r["type"] for r in answered})
+        }
+        counts = [r["citation_counts"] for r in answered if r["citation_counts"] is not None]
+        metrics["citations"] = {
+            "precision": ratio(sum(c["correct"] for c in counts), sum(c["cited"] for c in counts)),
+            "recall": ratio(sum(c["gold_articles_cited"] for c in counts), sum(c["gold_articles"] for c in counts)),
+        }
+    return metrics
+
+
+def means_by_type(records: list[dict[str, Any]], field: str, names: tuple[str, ...]) -> dict[str, Any]:
+    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        if record[field] is not None:
+            by_type[record["type"]].append(record[field])
+    rows = [row for group in by_type.values() for row in group]
+    return {**means(rows, names), "by_type": {t: means(by_type[t], names) for t in sorted(by_type)}}
+
+
+def means(rows: list[dict[str, Any]], names: tuple[str, ...]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for name in names:
+        values = [float(row[name]) for row in rows if row.get(name) is not None]
+        out[name] = mean(values) if values else None
+    return out
+
+
+def p50_p95(values: list[float | None]) -> dict[str, float | None]:
+    present = [v for v in values if v is not None]
+    if not present:  # None, not nan: "no measurements" must not pass for a number
+        return {"p50": None, "p95": None, "n": 0}
+    return {"p50": percentile(present, 50), "p95": percentile(present, 95), "n": len(present)}
+
+
+def share(flags: list[bool]) -> float | None:
+    return ratio(sum(flags), len(flags))
+
+
+def ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
