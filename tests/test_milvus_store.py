@@ -18,6 +18,7 @@ from qa.errors import ConfigError
 from qa.index.build import IngestOptions, ingest_corpus
 from qa.index.embedding import PASSAGE_TEMPLATE
 from qa.index.milvus_build import ingest_into_milvus
+from qa.index.milvus_lease import writer_lease
 from qa.index.milvus_store import MilvusStore
 from qa.retrieval.milvus import MilvusIndex
 from qa.retrieval.retrieve import Filters, Retriever
@@ -313,7 +314,7 @@ def test_one_writer_at_a_time_from_any_process(tiny_corpus, milvus, embedder) ->
     from qa.errors import IndexBusyError
 
     other = MilvusStore(milvus.uri)
-    with milvus.writer():
+    with writer_lease(milvus):
         with pytest.raises(IndexBusyError, match="Another ingest"):
             ingest_into_milvus(tiny_corpus, other, embedder)
         assert other.state() is None  # it wrote nothing
@@ -323,14 +324,14 @@ def test_one_writer_at_a_time_from_any_process(tiny_corpus, milvus, embedder) ->
     milvus.client.insert(milvus.collection("state"), [{
         "pk": "lease-00000000000000000001-deadhost:1:dead", "born": 0, "died": 0, "_unused": [0.0, 0.0],
         "value": jsonlib.dumps({"owner": "deadhost:1:dead", "at": 1.0})}])
-    with other.writer():
+    with writer_lease(other):
         assert milvus.count("state", 'pk like "lease-%"') == 1  # its own; the dead one deleted
 
 
 def test_the_lease_is_renewed_while_the_writer_works(milvus) -> None:
     import time as timelib
 
-    with milvus.writer(stale_after=0.4):
+    with writer_lease(milvus, stale_after=0.4):
         first = milvus.rows("state", 'pk like "lease-%"', ["pk"])
         timelib.sleep(0.5)
         second = milvus.rows("state", 'pk like "lease-%"', ["pk"])

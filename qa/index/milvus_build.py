@@ -22,6 +22,7 @@ from qa.index.build import (
 )
 from qa.index.embedding import PASSAGE_TEMPLATE, Embedder, passage_text
 from qa.index.keyword import tokenize
+from qa.index.milvus_lease import writer_lease
 from qa.index.milvus_store import ARTICLE_FIELDS, MilvusStore, State, literal
 from qa.ingest import dedup
 from qa.ingest.chunking import split_into_chunks
@@ -64,7 +65,7 @@ def ingest_into_milvus(
     """Bring the Milvus index in step with the files under `corpus` (as `ingest_corpus` does for
     the local folder), holding the store's writer lease (IndexBusyError while another ingest, from
     any machine, holds it). `interrupt(step)` is called between writes (tests use it to crash there)."""
-    with store.writer():
+    with writer_lease(store):
         return _ingest(corpus, store, embedder, options, progress, interrupt)
 
 
@@ -296,7 +297,7 @@ def import_local_index(index_dir: Path, store: MilvusStore) -> int:
     """Copy the live generation of a local index folder into an empty Milvus index, vectors and
     chunk ids included (nothing is re-embedded); returns the number of chunks. A later
     `qa ingest` with QA_STORE=milvus carries on incrementally from there."""
-    with store.writer():
+    with writer_lease(store):
         return _import(index_dir, store)
 
 

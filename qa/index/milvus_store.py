@@ -8,7 +8,8 @@
     <name>_terms     a row per keyword token: how many chunks hold it (for the sentence re-rank's
                      idf weights; kept by the ingest, as engines do not expose document frequencies)
     <name>_state     a row per committed generation (older ones deleted after each commit): the
-                     live generation, the index's settings and summary (JSON)
+                     live generation, the index's settings and summary (JSON); and the writer's
+                     lease (`milvus_lease`)
 
 Crash safety: generation fields, switched by one write. Every row carries `born` (the generation
 that wrote it) and `died` (the generation that retired it; 0 while alive). Readers see a row when
@@ -29,19 +30,14 @@ import json
 import logging
 import os
 import re
-import socket
-import threading
-import time
-import uuid
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.errors import ConfigError, IndexBusyError, IndexMissingError
+from qa.errors import ConfigError, IndexMissingError
 from qa.index.store import StoredChunk
 from qa.types import Article
 
@@ -93,6 +89,10 @@ def _check_lite_file(uri: str) -> None:
                           "is not; choose another QA_MILVUS_URI.")
     if not path.parent.is_dir():
         path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def primary_key(kind: str) -> str:
+    return "chunk_id" if kind == "chunks" else "pk"
 
 
 def _mirrored(key: int | str) -> int | str:
@@ -231,61 +231,8 @@ class MilvusStore:
             self.client.flush(self.collection(kind))
         pk = f"state-{state.live:012d}"
         value = json.dumps(state.__dict__, ensure_ascii=False)
-        self.client.insert(self.collection("state"), [{"pk": pk, "born": 0, "died": 0, "value": value,
-                                                       "_unused": [0.0, 0.0]}])
+        self.insert("state", [{"pk": pk, "born": 0, "died": 0, "value": value}])
         self.client.delete(self.collection("state"), filter=f'pk like "state%" and pk != "{pk}"')
-
-    # --- the writer lease -------------------------------------------------------------------
-    @contextmanager
-    def writer(self, stale_after: float = 120.0) -> Iterator[None]:
-        """One ingest at a time on this store, from any machine: a lease row in the state
-        collection, renewed every `stale_after`/4 seconds while the ingest runs and deleted at
-        its end. A writer inserts its lease, then reads the others: if any fresh one exists it
-        withdraws (IndexBusyError). Of two that insert at once, at least the later reader sees
-        the other, so two never both go on (both may withdraw; try again). A lease not renewed
-        for `stale_after` seconds (its writer died) is ignored and deleted; clocks of the
-        writing machines must agree to well within that."""
-        self.create(0, kinds=("state",))
-        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        lease = self._renew_lease(owner, None)
-        others = [row for row in self.client.query(self.collection("state"), filter='pk like "lease-%"',
-                                                   output_fields=["pk", "value"]) if owner not in row["pk"]]
-        stale = [row["pk"] for row in others if time.time() - json.loads(row["value"])["at"] > stale_after]
-        fresh = [json.loads(row["value"])["owner"] for row in others if row["pk"] not in stale]
-        if stale:
-            self.client.delete(self.collection("state"), ids=stale)
-        if fresh:
-            self.client.delete(self.collection("state"), ids=[lease])
-            raise IndexBusyError(f"Another ingest ({fresh[0]}) is writing to {self.where()} — wait for it to finish "
-                                 f"(a writer that died frees it after {stale_after:.0f} s).")
-        done = threading.Event()
-
-        def renew() -> None:
-            nonlocal lease
-            while not done.wait(stale_after / 4):
-                try:
-                    lease = self._renew_lease(owner, lease)
-                except Exception:  # noqa: BLE001 - the next beat retries; the ingest itself reports errors
-                    logging.getLogger(__name__).warning("could not renew the writer lease on %s", self.where())
-
-        beat = threading.Thread(target=renew, name="milvus-writer-lease", daemon=True)
-        beat.start()
-        try:
-            yield
-        finally:
-            done.set()
-            beat.join()
-            self.client.delete(self.collection("state"), ids=[lease])
-
-    def _renew_lease(self, owner: str, previous: str | None) -> str:
-        """Insert a fresh lease row for `owner` (then delete `previous`: never an update in place)."""
-        pk = f"lease-{time.time_ns():020d}-{owner}"
-        value = json.dumps({"owner": owner, "at": time.time()})
-        self.client.insert(self.collection("state"), [{"pk": pk, "born": 0, "died": 0, "value": value,
-                                                       "_unused": [0.0, 0.0]}])
-        if previous is not None:
-            self.client.delete(self.collection("state"), ids=[previous])
-        return pk
 
     # --- writes -----------------------------------------------------------------------------
     def insert(self, kind: str, rows: list[dict[str, Any]]) -> None:
@@ -302,7 +249,7 @@ class MilvusStore:
         Milvus Lite 2.5's upsert is a delete then an insert, and a search between the two missed
         the rows; this way a reader sees every row throughout (for a moment, some twice)."""
         rows = self.rows(kind, expr, ["*"])
-        key = "chunk_id" if kind == "chunks" else "pk"
+        key = primary_key(kind)
         for row in rows:
             row.pop("sparse", None)
             row["died"] = generation
@@ -317,7 +264,7 @@ class MilvusStore:
         rows it retired are alive again. Readers never saw either."""
         for kind in VERSIONED:
             self.client.delete(self.collection(kind), filter=f"born > {state.live}")
-            key = "chunk_id" if kind == "chunks" else "pk"
+            key = primary_key(kind)
             copies = [row[key] for row in self.rows(kind, f"died > {state.live}", [key])]
             for begin in range(0, len(copies), _BATCH):  # a crash inside `retire`: the original is still there
                 batch = [_mirrored(copy) for copy in copies[begin : begin + _BATCH]]
