@@ -40,12 +40,10 @@ def _local_ingest(settings: Settings, corpus: Path, embedder: Embedder, options:
 
 def _milvus_ingest(settings: Settings, corpus: Path, embedder: Embedder, options: IngestOptions,
                    progress: Callable | None) -> IngestReport:
-    from qa.index.generations import WriterLock
     from qa.index.milvus_build import ingest_into_milvus
 
-    # One writer at a time: the lock guards this machine only (see README, "Scale out: Milvus").
-    with WriterLock(settings.index_dir):  # also where the default Milvus Lite file lives
-        return ingest_into_milvus(corpus, milvus_store(settings), embedder, options, progress)
+    # One writer at a time, from any machine: ingest_into_milvus holds the store's writer lease.
+    return ingest_into_milvus(corpus, milvus_store(settings), embedder, options, progress)
 
 
 # QA_STORE -> how to open the index for search, and how to ingest into it.

@@ -16,8 +16,8 @@ Choices:
 - Deleting an article deletes its file. An article that shares its file with others (a JSON/JSONL
   collection) is refused with DocumentConflict naming the file: edit that file instead.
 - On Milvus the corpus folder stays the source of truth: every process that changes the library
-  must see the same corpus folder, and changes take the index folder's writer lock, as `qa ingest`
-  does (one writer at a time on one machine; see README, "Scale out: Milvus").
+  must see the same corpus folder; changes take the store's writer lease, as `qa ingest` does
+  (one writer at a time from any machine; see README, "Scale out: Milvus").
 """
 
 from __future__ import annotations
@@ -184,8 +184,7 @@ class Library:
         if self.milvus is not None:
             from qa.index.milvus_build import ingest_into_milvus
 
-            with generations.WriterLock(self.index_dir):  # the lock `qa ingest` takes on Milvus
-                return ingest_into_milvus(self.corpus_dir, self.milvus, self.embedder, self.options, tick)
+            return ingest_into_milvus(self.corpus_dir, self.milvus, self.embedder, self.options, tick)  # under its lease
         return ingest_corpus(self.corpus_dir, self.index_dir, self.embedder, self.options, tick)
 
     def _refuse_identical(self, name: str, data: bytes) -> None:
