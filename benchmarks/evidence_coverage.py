@@ -1,6 +1,6 @@
 """How many of a question's key facts reach the model? Key-fact recall of the evidence, no model.
 
-    python benchmarks/evidence_coverage.py [--questions benchmarks/questions/realistic.jsonl] [--deep 20]
+    python benchmarks/evidence_coverage.py [--questions benchmarks/questions/dev.jsonl] [--deep 20]
 
 For every answerable question of a `qa eval` JSON-lines set that lists key facts, this scores with the
 evaluator's own `key_fact_recall` (a key fact counts when all content words of one of its phrasings
@@ -79,7 +79,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=Path, default=Path("benchmarks/questions/realistic.jsonl"))
+    parser.add_argument("--questions", type=Path, default=Path("benchmarks/questions/dev.jsonl"))
     parser.add_argument("--deep", type=int, default=20, help="chunks in the deep pool (default 20)")
     parser.add_argument("--k", type=int, help="passages for the longer shapes (default: each shape's own)")
     parser.add_argument("--chars", type=int, help="characters per passage for the longer shapes (default: each shape's own)")

@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=50, help="MultiHop-RAG dev questions (default 50)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dev", type=Path, default=Path("../shared/datasets/multihop_rag/queries.dev.json"))
-    parser.add_argument("--realistic", type=Path, default=Path("benchmarks/questions/realistic.jsonl"))
+    parser.add_argument("--realistic", type=Path, default=Path("benchmarks/questions/dev.jsonl"))
     args = parser.parse_args()
 
     answerer = build_answerer(load_settings(os.environ))

@@ -81,7 +81,7 @@ def build_llm(settings: Settings) -> LLM:
 def build_answerer(settings: Settings, retriever: Retriever | None = None) -> Answerer:
     return Answerer(
         retriever or build_retriever(settings), build_llm(settings), k=settings.k,
-        min_confidence=settings.min_answer_confidence,
+        min_confidence=settings.min_answer_confidence, cache_dir=settings.model_cache,
     )
 
 

@@ -107,15 +107,17 @@ def test_help_defaults_are_read_from_settings(monkeypatch, capsys) -> None:
 
 
 def _readme_command_lines() -> list[str]:
-    """Every `qa …` command line in the README: in code blocks, and inline ones with arguments."""
-    text = (REPO / "README.md").read_text()
+    """Every `qa …` command line in the README and docs/*.md: in code blocks, and inline ones with arguments."""
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    text = "\n".join(page.read_text() for page in pages)
     lines = []
-    fenced = False
-    for line in text.splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-        elif fenced and re.match(r"\s*(\$ )?(\.venv/bin/)?qa [a-z]", line):
-            lines.append(line)
+    for page in pages:
+        fenced = False
+        for line in page.read_text().splitlines():
+            if line.startswith("```"):
+                fenced = not fenced
+            elif fenced and re.match(r"\s*(\$ )?(\.venv/bin/)?qa [a-z]", line):
+                lines.append(line)
     inline = [span for span in re.findall(r"`((?:\.venv/bin/)?qa [a-z]+ [^`]+)`", text) if "…" not in span and "/--" not in span]
     # An inline span naming a flag ("`qa ask --json`") is a mention, not a command line: keep those
     # with an argument, or for commands that need none.

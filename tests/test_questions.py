@@ -148,7 +148,7 @@ def test_the_committed_realistic_set_reads() -> None:
 
     from qa.evaluation.questions import load_questions
 
-    questions = load_questions(Path(__file__).resolve().parents[1] / "benchmarks" / "questions" / "realistic.jsonl")
+    questions = load_questions(Path(__file__).resolve().parents[1] / "benchmarks" / "questions" / "dev.jsonl")
     answerable = [q for q in questions if q.answerable]
     assert len(answerable) >= 60 and all(q.key_facts and q.gold_articles for q in answerable)
     assert {"summary", "timeline", "compare", "why", "followup", "relative_date"} <= {q.question_type for q in questions}

@@ -1,5 +1,5 @@
 """How is a declined answer recognised (a narrow list of phrasings read in its first sentence), and
-when is a longer answer declined before the model is asked (its passages miss what the question names)?"""
+which names does a question ask about?"""
 
 from __future__ import annotations
 
@@ -62,14 +62,3 @@ def asked_names(question: str, outlets: Sequence[str] = ()) -> list[str]:
             continue
         names.append(word)
     return list(dict.fromkeys(names))
-
-
-def names_found(question: str, texts: list[str], outlets: Sequence[str] = ()) -> bool:
-    """Do the texts (the passages and their titles) mention at least half of the names the question
-    asks about? A longer answer about Lahaina needs passages that say "Lahaina" or "Maui": a small
-    model otherwise summarises whatever it was given (a Californian heat wave, another Geert)."""
-    names = asked_names(question, outlets)
-    if not names:
-        return True
-    have = terms(" ".join(texts))[0]
-    return 2 * sum(terms(name)[0] <= have for name in names) >= len(names)

@@ -7,12 +7,13 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
-from qa.answering.abstention import asked_names, is_abstention, names_found
+from qa.answering.abstention import asked_names, is_abstention
+from qa.answering.answerability import answer_in_focus, evidence_holds
 from qa.answering.cite import (
     MIN_CONTENT_WORDS,
     Verified,
-    is_grounded,
     render,
     verify_claims,
 )
@@ -20,6 +21,7 @@ from qa.answering.claims import (
     completed,
     dated,
     outlet_checked,
+    quoted_evidence,
     quoted_instead,
     restates_a_title,
     without_repeats,
@@ -41,13 +43,13 @@ from qa.answering.prompt import (
     make_passages,
     tainted_articles,
 )
-from qa.answering.shapes import FACT, SHAPES, Shape, classify_question
+from qa.answering.shapes import FACT, SHAPES, Shape
 from qa.answering.turns import TurnQueue
+from qa.answering.understand import ShapeClassifier, Understanding, understand
 from qa.index.embedding import Embedder
-from qa.retrieval.outlets import missing_outlets
 from qa.retrieval.query import find_outlet_mentions, find_outlets, outlet_aliases
 from qa.retrieval.retrieve import Filters, Retriever
-from qa.types import Answer, Hit, Source
+from qa.types import Answer, CitedClaim, Hit, Source
 
 # Below this probability for the first token of a name or number, the answer is withheld: tuned on
 # dev replies of the default model (README "Answers").
@@ -91,9 +93,10 @@ class Answerer:
 
     def __init__(
         self, retriever: Retriever, llm: LLM, k: int = 4, passage_chars: int = 400, max_tokens: int = 160,
-        min_confidence: float = MIN_ANSWER_CONFIDENCE,
+        min_confidence: float = MIN_ANSWER_CONFIDENCE, cache_dir: Path | None = None,
     ) -> None:
         self.retriever = retriever
+        self.classifier = ShapeClassifier(retriever.embedder, cache_dir)
         self.llm = llm
         self.min_confidence = min_confidence
         self.k = k
@@ -113,7 +116,7 @@ class Answerer:
 
     def shape_of(self, question: str) -> Shape:
         """The answer shape for a (standalone) question."""
-        return self.shapes[classify_question(question, self.retriever.outlets()).name]
+        return self.shapes[self.understand(question).shape]
 
     def stream(
         self,
@@ -144,6 +147,15 @@ class Answerer:
                 yield Queued(ahead)
                 last = ahead
 
+    def understand(
+        self, question: str, history: Sequence[Turn] = (), now: date | None = None, shape: str | None = None
+    ) -> Understanding:
+        """The question's shape, standalone form, focus, window and outlets (`qa.answering.understand`)."""
+        standalone = self.rewrite(question, history)
+        plan = self.retriever.plan(standalone, now)
+        return understand(question, standalone, plan, self.retriever.outlets(), self.retriever.term_weights,
+                          self.classifier, shape)
+
     def _stream(
         self, question: str, history: Sequence[Turn], k: int | None, filters: Filters | None, now: date | None,
         shape: str | None, ticket: int | None,
@@ -151,29 +163,21 @@ class Answerer:
         started = time.perf_counter()
         if needs_rewrite(question, history):
             yield from self._wait_turn(ticket)
-        standalone = self.rewrite(question, history)
-        form = self.shapes[shape] if shape else self.shape_of(standalone)
-        form = replace(form, k=k) if k else form
-        outlets = self.retriever.outlets()
-        missing = missing_outlets(standalone, outlets)
-        hits, passages = ([], []) if missing else self.evidence(standalone, form, filters, now)
-        # A longer answer whose passages name too few of the names it asks about (Lahaina, Maui)
-        # is declined without the model: a small model summarises whatever it is given.
-        off_topic = bool(passages) and not form.short_answer and not names_found(
-            standalone, [f"{p.hit.title} {p.hit.text}" for p in passages], outlets
-        )
+        asked = self.understand(question, history, now, shape)
+        form = replace(self.shapes[asked.shape], k=k) if k else self.shapes[asked.shape]
+        hits, passages = ([], []) if asked.missing_outlets else self.evidence(asked.standalone, form, filters, now)
+        # Answer only from evidence that holds the question's focus: a small model otherwise
+        # answers whatever it is given (a Californian heat wave for Lahaina, Trump for Argentina).
+        answerable = evidence_holds(asked.focus, passages)
         retrieved = time.perf_counter()
         if passages:
-            yield Sources(sources_of(standalone, passages), round((retrieved - started) * 1000, 1))
-        if off_topic:
-            passages = []
+            yield Sources(sources_of(asked.standalone, passages), round((retrieved - started) * 1000, 1))
         first_token = None
         labels = _LabelFilter()
-        gated = form.short_answer and self.min_confidence > 0
-        probs: list[TokenProb] | None = [] if gated else None  # recorded only for the check
-        if passages:
+        probs: list[TokenProb] | None = [] if form.short_answer and self.min_confidence > 0 else None
+        if answerable:
             yield from self._wait_turn(ticket)
-            pieces = self.llm.stream(build_prompt(standalone, passages, form.name), form.max_tokens, probs)
+            pieces = self.llm.stream(build_prompt(asked.standalone, passages, form.name), form.max_tokens, probs)
             for piece in pieces:
                 first_token = first_token or time.perf_counter()
                 shown = labels.feed(piece)
@@ -188,49 +192,23 @@ class Answerer:
                 yield Token(rest)
         if ticket is not None:
             self.turns.done(ticket)  # checking the claims needs no model: the next question may start
-        reply = labels.text()
-        abstained = not passages or is_abstention(strip_markers(reply)) or not strip_markers(reply)
-        claims, short = [], ""
-        if missing:
-            text, citations = f"Insufficient information: the corpus has no articles from {' or '.join(missing)}.", []
-        elif abstained:
+        verified, short = self._verify(asked, form, labels.text(), passages, probs) if answerable else ([], "")
+        if not verified and answerable:
+            # The evidence holds what the question is about but the model gave nothing that stands:
+            # the reader gets the sentences that match best, as quotations, rather than a refusal.
+            verified, short = quoted_evidence(asked.focus, passages), ""
+        claims: list[CitedClaim] = []
+        if asked.missing_outlets:
+            text, citations = f"Insufficient information: the corpus has no articles from {' or '.join(asked.missing_outlets)}.", []
+        elif not verified:
             text, citations = ABSTENTION_TEXT, []
         else:
-            verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t), standalone)
-            if not form.short_answer:
-                # What the quotes do not back (a paraphrase gone wrong, a headline) is said in the
-                # words of the article sentence the model drew it from, when that sentence stands alone.
-                verified = [
-                    v if v.supported and not restates_a_title(v.claim.text, passages)
-                    else quoted_instead(v, passages, standalone)
-                    for v in verified
-                ]
-            if form.name == "compare":
-                verified = outlet_checked(verified, passages, outlets)
-            if not form.short_answer:
-                # A longer answer states only what its quotes back: an unsupported sentence (the
-                # model's own commentary, or a fact no passage holds) is left out, not flagged; so
-                # is a copied headline, unless the answer has nothing else.
-                # A fragment ("- Outlet: The Verge [2]") says nothing, whatever its quote.
-                supported = [v for v in verified if v.supported and len(content_words(v.claim.text)) >= MIN_CONTENT_WORDS]
-                facts = [v for v in supported if not restates_a_title(v.claim.text, passages)]
-                verified = without_restatements(facts or supported)  # headlines only: better than nothing
-                sides = find_outlets(standalone, outlet_aliases(outlets)) if form.name == "compare" else ()
-                verified = completed(
-                    verified, passages, standalone, form.claims, self.embedder.embed, sides, asked_names(standalone, outlets)
-                )
-            verified = without_repeats(verified)
-            if form.by_date:
-                verified = dated(verified, passages)
             text, citations, claims = render(verified, passages)
-            short = short_answer(text) if form.short_answer else ""
-            if self._withhold(form, short, verified, probs, [p.hit.text for p in passages], standalone):
-                abstained, text, citations, claims, short = True, ABSTENTION_TEXT, [], [], ""
         finished = time.perf_counter()
         yield Answer(
-            question=standalone,
+            question=asked.standalone,
             answer=text,
-            abstained=abstained,
+            abstained=not verified,
             citations=citations,
             model=self.llm.name,
             timings={
@@ -243,6 +221,45 @@ class Answerer:
             claims=claims,
             shape=form.name,
         )
+
+    def _verify(
+        self, asked: Understanding, form: Shape, reply: str, passages: list[Passage], probs: list[TokenProb] | None
+    ) -> tuple[list[Verified], str]:
+        """The reply's claims that stand, and the short answer (fact shape); nothing when the model
+        declined or what it wrote does not hold up."""
+        if not strip_markers(reply) or is_abstention(strip_markers(reply)):
+            return [], ""
+        standalone, outlets = asked.standalone, self.retriever.outlets()
+        verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t), standalone)
+        if not form.short_answer:
+            # What the quotes do not back (a paraphrase gone wrong, a headline) is said in the
+            # words of the article sentence the model drew it from, when that sentence stands alone.
+            verified = [
+                v if v.supported and not restates_a_title(v.claim.text, passages)
+                else quoted_instead(v, passages, standalone)
+                for v in verified
+            ]
+        if form.name == "compare":
+            verified = outlet_checked(verified, passages, outlets)
+        if not form.short_answer:
+            # A longer answer states only what its quotes back: an unsupported sentence (the
+            # model's own commentary, or a fact no passage holds) is left out, not flagged; so
+            # is a copied headline, unless the answer has nothing else.
+            # A fragment ("- Outlet: The Verge [2]") says nothing, whatever its quote.
+            supported = [v for v in verified if v.supported and len(content_words(v.claim.text)) >= MIN_CONTENT_WORDS]
+            facts = [v for v in supported if not restates_a_title(v.claim.text, passages)]
+            verified = without_restatements(facts or supported)  # headlines only: better than nothing
+            sides = find_outlets(standalone, outlet_aliases(outlets)) if form.name == "compare" else ()
+            verified = completed(
+                verified, passages, standalone, form.claims, self.embedder.embed, sides, asked_names(standalone, outlets)
+            )
+        verified = without_repeats(verified)
+        if form.by_date:
+            verified = dated(verified, passages)
+        short = short_answer(render(verified, passages)[0]) if form.short_answer and verified else ""
+        if self._withhold(asked, form, short, verified, probs, passages):
+            return [], ""
+        return verified, short
 
     def evidence(
         self, question: str, form: Shape, filters: Filters | None = None, now: date | None = None
@@ -287,17 +304,16 @@ class Answerer:
         return clean[:k] if tainted else hits
 
     def _withhold(
-        self, form: Shape, short: str, verified: list[Verified], probs: list[TokenProb] | None,
-        sources: list[str], question: str,
+        self, asked: Understanding, form: Shape, short: str, verified: list[Verified], probs: list[TokenProb] | None,
+        passages: list[Passage],
     ) -> bool:
-        """Withhold an answer the evidence does not back. A name or number must come from the
-        retrieved text and be one the model was sure of (the passages settled it); any other answer
-        (a phrase, an explanation, a summary) needs at least one claim its quotes support."""
+        """Withhold an answer the evidence does not back. A name or number must be one the model was
+        sure of and come from a sentence that holds the question's focus; every answer (yes/no
+        included) needs at least one claim its quotes support."""
         if form.short_answer and is_name_or_number(short):
             unsure = is_unsure(short, answer_confidence(probs or []), self.min_confidence)
-            return unsure or not is_grounded(short, sources, question)
-        if form.short_answer and short in ("Yes", "No"):
-            return False  # yes/no carry their evidence in the explanation; unchanged since release 1
+            if unsure or not answer_in_focus(short, asked.focus, passages):
+                return True
         return not any(v.supported and v.supports for v in verified if len(v.claim.text.split()) >= 3)
 
     def ask(
@@ -312,7 +328,7 @@ class Answerer:
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         """A follow-up ("and what did Russia say?") as a standalone question, using the history."""
-        return rewrite_follow_up(self.llm, question, history)
+        return rewrite_follow_up(self.llm, question, history, self.retriever.term_weights)
 
 
 class _LabelFilter:

@@ -143,32 +143,6 @@ class Verified:
         return tuple(dict.fromkeys(s.n for s in self.supports))
 
 
-_GROUNDING_STOP = frozenset("yes no the a an of and or in on for to".split())
-
-
-def is_grounded(short_answer: str, sources: list[str], question: str) -> bool:
-    """Does the short answer (a name, a number, a word) come from the retrieved text or the question?
-
-    A name found in neither was recalled (or made up) by the model, not read in the articles. A
-    one-word answer must appear as a word; a longer one needs half of its words in one source.
-    Letters alone ("A", "T. S.") cannot be traced to any text, so they count as not grounded.
-    "Yes"/"No" and empty answers are left to the citation checks.
-    """
-    tokens = re.findall(r"[A-Za-z0-9]+", short_answer)
-    if tokens and all(len(t) == 1 and t.isalpha() for t in tokens):
-        return False
-    words = {t.lower() for t in tokens} - _GROUNDING_STOP
-    if not words:
-        return True
-    asked = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", question)}
-    needed = len(words) if len(words) == 1 else len(words) / 2
-    for source in sources:
-        seen = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", source)} | asked
-        if len(words & seen) >= needed:
-            return True
-    return False
-
-
 Candidate = tuple[int, tuple[int, int], str]  # passage number, article span, sentence text
 
 

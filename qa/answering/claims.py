@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from qa.answering.answerability import Focus, best_sentences
 from qa.answering.cite import Support, Verified, terms, word_share
 from qa.answering.markers import Claim, strip_markers
 from qa.answering.prompt import Passage, content_words
@@ -187,3 +188,14 @@ def completed(
 def passage_outlet(item: Verified, passages: list[Passage]) -> str:
     """The outlet of the passage a claim is credited to first ("" when none)."""
     return next((p.hit.source for p in passages if p.n == item.n), "")
+
+
+def quoted_evidence(focus: Focus, passages: list[Passage], n: int = 3) -> list[Verified]:
+    """The passage sentences that hold most of the question's focus, as verbatim claims labelled
+    with their outlet: the evidence itself, when the model's reply gave nothing that stands."""
+    out = []
+    for passage, span in best_sentences(focus, passages, n):
+        sentence = " ".join(strip_markers(passage.sentence(span)).split())
+        claim = Claim(sentence, (passage.n,), bullet=True, label=outlet_label(passage.hit.source), newline=bool(out))
+        out.append(Verified(claim, (Support(passage.n, span, 1.0),), True, False, verbatim=True))
+    return out

@@ -11,6 +11,8 @@ from qa.answering.abstention import is_abstention
 from qa.answering.llm import LLM, Message
 from qa.answering.markers import strip_markers
 from qa.answering.prompt import content_words
+from qa.answering.understand import Weights, focus_terms
+from qa.index.keyword import tokenize
 
 _POINTS_BACK = re.compile(r"\b(he|she|they|it|its|his|him|her|their|them|that|this|those|these)\b", re.IGNORECASE)
 _FOLLOW_UP = re.compile(rf"^(and|but|so|also|what about|how about|why|then)\b|{_POINTS_BACK.pattern}", re.IGNORECASE)
@@ -34,10 +36,29 @@ def needs_rewrite(question: str, history: Sequence[Turn]) -> bool:
     return bool(history) and (bool(_FOLLOW_UP.search(question)) or len(question.split()) <= FOLLOW_UP_WORDS)
 
 
-def rewrite_follow_up(llm: LLM, question: str, history: Sequence[Turn]) -> str:
-    """A follow-up ("and what did Russia say?") as a standalone question, using the history."""
+SUBJECT_TERMS = 2  # the rarest words of the last question: the conversation's subject
+
+
+def rewrite_follow_up(llm: LLM, question: str, history: Sequence[Turn], weights: Weights | None = None) -> str:
+    """A follow-up ("and what did Russia say?") as a standalone question, using the history; with
+    `weights` (the corpus's idf), one that lost the conversation's subject gets it back."""
     if not needs_rewrite(question, history):
         return question
+    standalone = _rewritten(llm, question, history)
+    return with_subject(standalone, history, weights) if weights else standalone
+
+
+def with_subject(standalone: str, history: Sequence[Turn], weights: Weights) -> str:
+    """The standalone question, with the last question appended when it names none of that
+    question's rarest words: a small model's rewrite of "did anyone get sent off in it?" can drop
+    the match it is about."""
+    subject = [term for term, _ in focus_terms(history[-1].question, weights)[:SUBJECT_TERMS]]
+    if not subject or set(subject) & set(tokenize([standalone])[0]):
+        return standalone
+    return f"{standalone} ({history[-1].question})"
+
+
+def _rewritten(llm: LLM, question: str, history: Sequence[Turn]) -> str:
     recent = history[-3:]
     conversation = "\n".join(f"Q: {t.question}\nA: {strip_markers(t.answer)[:300]}" for t in recent)
     messages: list[Message] = [

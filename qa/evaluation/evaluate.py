@@ -40,6 +40,7 @@ from qa.evaluation.metrics import (
     exact_match,
     hits_at_k,
     is_lenient_correct,
+    is_unfounded,
     key_fact_recall,
     normalize_fact,
     quotes_cover,
@@ -144,6 +145,8 @@ def score_question(question: Question, hits: list[Hit], answer: Answer | None, r
         "id": question.id,
         "question": question.question,
         "type": question.question_type,
+        "expected_shape": question.shape or None,
+        "follow_up": bool(question.history),
         "answerable": question.answerable,
         "gold_answers": question.answers,
         "gold_articles": question.gold_articles,
@@ -158,6 +161,7 @@ def score_question(question: Question, hits: list[Hit], answer: Answer | None, r
         "correct": None,
         "citation_counts": None,
         "coverage": None,
+        "read": None,
     }
     if answer is None:
         return record
@@ -183,6 +187,7 @@ def score_question(question: Question, hits: list[Hit], answer: Answer | None, r
         ],
     }
     record["coverage"] = coverage_scores(question, answer, record["answer"]["claims"])
+    record["read"] = read_scores(question, answer)
     if question.answerable and question.answers:
         predicted = answer.short_answer.strip() or answer.answer
         record["correct"] = {
@@ -206,13 +211,32 @@ def coverage_scores(question: Question, answer: Answer, claims: list[dict[str, A
     judged = [c["judged_supported"] for c in claims if len(content_words(c["text"])) >= MIN_CLAIM_WORDS]
     recall = None
     if question.answerable and question.key_facts:
-        recall = 0.0 if answer.abstained else key_fact_recall(strip_markers(answer.answer), question.key_facts)
+        recall = 0.0 if answer.abstained else key_fact_recall(strip_markers(answer.answer), question.key_facts, question.question)
     return {
         "key_fact_recall": recall,
         "claim_support": share(judged) if not answer.abstained else None,
         "claims": len(judged),
         "claims_supported": sum(judged),
         "articles_cited": len({c.article_id for c in answer.citations}),
+    }
+
+
+def read_scores(question: Question, answer: Answer) -> dict[str, Any]:
+    """What the answer read and said, judged from the answer alone: gold-article recall over the
+    first 4 passages it read (for a follow-up: after the conversation was resolved), whether its
+    shape is the one asked for, and whether a name or number it gave is unfounded (no quote holds
+    it together with half the question's words)."""
+    recall = None
+    if question.answerable and question.gold_articles:
+        gold = set(question.gold_articles)
+        keys = [h.url if h.url and h.url in gold else h.article_id for h in answer.hits]
+        recall = recall_articles_at_k(keys, gold, 4)
+    quotes = [q.quote for c in answer.claims for q in c.quotes] + [c.quote for c in answer.citations]
+    unfounded = not answer.abstained and bool(answer.short_answer) and is_unfounded(answer.short_answer, question.question, quotes)
+    return {
+        "recall@4": recall,
+        "shape_correct": (answer.shape == question.shape) if question.shape else None,
+        "unfounded_name_or_number": unfounded,
     }
 
 

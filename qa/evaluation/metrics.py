@@ -182,16 +182,48 @@ def _check_k(k: int) -> None:
         raise ValueError(f"k must be at least 1, got {k}")
 
 
-def key_fact_recall(answer: str, key_facts: list[list[str]]) -> float:
+def key_fact_recall(answer: str, key_facts: list[list[str]], question: str = "") -> float:
     """Share of the key facts an answer states: a fact counts when, for one of its phrasings, every
-    content word (lower case, stop words dropped, a plural "s" ignored) occurs in the answer."""
+    content word (lower case, stop words dropped, a plural "s" ignored) occurs in the answer. A
+    phrasing made only of the `question`'s own words gives no credit: repeating the question is
+    not stating a fact."""
     from qa.answering.prompt import content_words
 
     if not key_facts:
         raise ValueError("key_fact_recall needs at least one key fact")
-    said = content_words(answer)
-    found = sum(any(content_words(p) and content_words(p) <= said for p in phrasings) for phrasings in key_facts)
+    said, asked = content_words(answer), content_words(question)
+    found = sum(
+        any(content_words(p) and content_words(p) <= said and not content_words(p) <= asked for p in phrasings)
+        for phrasings in key_facts
+    )
     return found / len(key_facts)
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
+
+
+def names_or_numbers(text: str) -> set[str]:
+    """The digits-bearing words and capitalised words of a short answer, lower-cased ("Javier Milei",
+    "56%"): what makes it a name or a number."""
+    words = {w.lower() for w in re.findall(r"\S*\d\S*", text)} | {w.lower() for w in _CAPITALISED.findall(text)}
+    return {w.strip(".,;:%$") for w in words} - {"yes", "no", "the", "a", "an"}
+
+
+def is_unfounded(short_answer: str, question: str, quotes: list[str]) -> bool:
+    """A name or number answer that no quoted sentence both states and ties to the question: some
+    quote must hold the answer's names/numbers and half of the question's content words. Judged
+    only from the answer's returned quotes, independently of how the answerer checked it."""
+    from qa.answering.prompt import content_words
+
+    wanted = names_or_numbers(short_answer)
+    if not wanted:
+        return False
+    asked = content_words(question)
+    for quote in quotes:
+        lowered = quote.lower()
+        if all(w in lowered for w in wanted) and len(asked & content_words(quote)) * 2 >= len(asked):
+            return False
+    return True
 
 
 def quotes_cover(claim: str, quotes: list[str], share: float = 0.6) -> bool:

@@ -42,6 +42,7 @@ class Question:
     key_facts: list[list[str]] = field(default_factory=list)
     history: list[dict[str, str]] = field(default_factory=list)
     now: str = ""
+    shape: str = ""  # the answer form the question asks for (fact, explain, quote, summary, timeline, compare)
 
 
 def load_questions(path: Path, format: str = "auto") -> list[Question]:  # noqa: A002 - the CLI's word
@@ -168,6 +169,9 @@ def _from_record(record: Any, number: int) -> Question:
         isinstance(t, dict) and isinstance(t.get("question"), str) and isinstance(t.get("answer"), str) for t in history
     ):
         raise ValueError('"history" must be a list of {"question": ..., "answer": ...} objects')
+    shape = record.get("shape", "")
+    if not isinstance(shape, str):
+        raise ValueError('"shape" must be a string')
     now = record.get("now", "")
     if now:
         try:
@@ -185,6 +189,7 @@ def _from_record(record: Any, number: int) -> Question:
         key_facts=[_strings(fact, "key_facts[*]") for fact in key_facts],
         history=[{"question": t["question"], "answer": t["answer"]} for t in history],
         now=now,
+        shape=shape,
     )
 
 

@@ -57,12 +57,36 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
                 "n": sum(1 for r in answered if r["type"] == t)}
             for t in sorted({r["type"] for r in answered})
         }
+        metrics["understanding"] = understanding_metrics(answered)
         counts = [r["citation_counts"] for r in answered if r["citation_counts"] is not None]
         metrics["citations"] = {
             "precision": ratio(sum(c["correct"] for c in counts), sum(c["cited"] for c in counts)),
             "recall": ratio(sum(c["gold_articles_cited"] for c in counts), sum(c["gold_articles"] for c in counts)),
         }
     return metrics
+
+
+def understanding_metrics(answered: list[dict[str, Any]]) -> dict[str, Any]:
+    """Shape accuracy (overall and per expected shape), gold-article recall@4 of what was read for
+    follow-ups and first questions, and answers whose name or number no quote ties to the question."""
+    read = [r for r in answered if r.get("read")]
+    shaped = [r for r in read if r["read"]["shape_correct"] is not None]
+    by_shape: dict[str, list[bool]] = defaultdict(list)
+    for r in shaped:
+        by_shape[r["expected_shape"]].append(r["read"]["shape_correct"])
+
+    def recall(rows: list[dict[str, Any]]) -> float | None:
+        values = [r["read"]["recall@4"] for r in rows if r["read"]["recall@4"] is not None]
+        return mean(values) if values else None
+
+    return {
+        "shape_accuracy": share([r["read"]["shape_correct"] for r in shaped]),
+        "shape_accuracy_by_shape": {s: {"accuracy": share(v), "n": len(v)} for s, v in sorted(by_shape.items())},
+        "follow_up_read_recall@4": recall([r for r in read if r.get("follow_up")]),
+        "first_question_read_recall@4": recall([r for r in read if not r.get("follow_up")]),
+        "unfounded_names_or_numbers": sum(1 for r in read if r["read"]["unfounded_name_or_number"]),
+        "unfounded_on_unanswerable": sum(1 for r in read if r["read"]["unfounded_name_or_number"] and not r["answerable"]),
+    }
 
 
 def means_by_type(records: list[dict[str, Any]], field: str, names: tuple[str, ...]) -> dict[str, Any]:

@@ -83,6 +83,10 @@ class Retriever:
     def outlets(self) -> list[str]:
         return [s for s in self._open().sources if s]
 
+    def term_weights(self, tokens: set[str]) -> dict[str, float]:
+        """BM25 idf of stemmed tokens in the live index (0 or absent for words no chunk holds)."""
+        return self._open().query_weights(tokens) if tokens else {}
+
     def plan(self, question: str, now: date | None = None) -> QueryPlan:
         """Outlets and dates the question mentions; relative dates count back from `now`, else
         `today` (by default the newest article's date, so "last week" means the corpus's last week)."""

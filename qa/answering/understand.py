@@ -1,0 +1,260 @@
+"""What does a question ask? One step turns the question (and the conversation) into its shape, the
+standalone question, its focus terms weighted by rarity, the time window and the outlets it names.
+
+The shape is learnt from labelled examples (nearest neighbours over sentence embeddings), with a
+few words that decide it wherever they stand ("timeline", "why", "summary"), so that "can you lay
+out the … saga day by day" is a timeline however it opens."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from qa.answering.shapes import SHAPE_NAMES
+from qa.index.embedding import Embedder
+from qa.index.keyword import tokenize
+from qa.retrieval.query import DateRange, QueryPlan, find_outlets, outlet_aliases
+
+# Words that say what form of answer is wanted, or are chat filler, not what the question is about.
+_REQUEST_TEXT = " ".join("""timeline timelines chronology chronological summary summarize summarise summarized recap rundown
+    overview gist tldr explain explanation compare comparison contrast difference differences versus vs
+    latest update updates news happen happened happening going tell know give show lay list walk
+    please pls plz thanks thx whats hows whos wheres whys dont didnt doesnt isnt wasnt arent cant
+    wont im ive idea story saga situation details detail info information quick
+    day days step steps sequence events event anyone anybody someone somebody something thing things
+    said say says report reported reporting reports coverage cover covered article articles outlet
+    outlets source sources media press way ways lot really actually just like also still new
+    ok okay hey yeah yes pretty think want need mean get got make made go went
+    ppl tho rn lol btw abt wanna gonna gotta kinda sorta stuff guys""".split())
+
+
+@lru_cache(maxsize=1)
+def request_words() -> frozenset[str]:
+    """`_REQUEST_TEXT` stemmed as the keyword index stems (computed on first use, not at import)."""
+    return frozenset(tokenize([_REQUEST_TEXT])[0])
+# Words that decide the shape wherever they stand; checked before the learnt classifier.
+_DECISIVE = (
+    ("timeline", re.compile(r"\btime ?lines?\b|\bchronolog\w*|\bday[- ]by[- ]day\b|\bsequence of events\b|"
+                            r"\border of events\b|\bstep[- ]by[- ]step\b", re.I)),
+    ("summary", re.compile(r"\bsummar(?:y|ies|i[sz]e)\b|\brecap\b|\brun-?down\b|\boverview\b|\btl;?dr\b|"
+                           r"\bgist\b|\bcatch me up\b|\bfill me in\b", re.I)),
+    ("explain", re.compile(r"\bwhy\b|\bhow come\b|\bexplain\w*\b", re.I)),
+)
+_COMPARE_WORDS = re.compile(r"\bcompar\w*|\bcontrast\w*|\bdiffer\w*|\bversus\b|\bvs\.?\b|\bboth\b|\bcover\w*|\bframe\w*|"
+                            r"\bportray\w*|\breport\w*|\bsay|\bsaid\b|\bdescrib\w*", re.I)
+_YES_NO = re.compile(r"^(?:is|are|was|were|do|does|did|has|have|had|will|would|should)\b(?! there\b)", re.I)
+NEIGHBOURS = 7
+# Words of five letters or fewer are not spelling-corrected: short names ("milei") sit one edit
+# away from common words ("mile").
+MIN_CORRECTED_LETTERS = 6
+UNKNOWN_WEIGHT = 9.0  # a word no article contains is as rare as a word can be (BM25 idf of a one-off is ~8.6)
+
+Weights = Callable[[set[str]], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What a question asks, ready for retrieval and the answerability check."""
+
+    question: str  # as asked
+    standalone: str  # with the conversation's subject, typos corrected
+    shape: str
+    focus: tuple[tuple[str, float], ...]  # (stemmed term, weight), rarest first; weight 0 never counts
+    window: tuple[DateRange, ...] = ()
+    outlets: tuple[str, ...] = ()  # carried outlets the question names
+    missing_outlets: tuple[str, ...] = ()  # sources it asks about that the corpus does not carry
+
+    @property
+    def focus_weight(self) -> float:
+        return sum(w for _, w in self.focus)
+
+
+@lru_cache(maxsize=1)
+def _examples() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    path = resources.files("qa.answering") / "data" / "shape_examples.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [r for r in rows if r.get("shape") in SHAPE_NAMES]
+    return tuple(r["question"] for r in rows), tuple(r["shape"] for r in rows)
+
+
+class ShapeClassifier:
+    """Nearest neighbours over labelled example questions (`qa/answering/data/shape_examples.jsonl`),
+    embedded once with the retrieval embedder and cached on disk beside the model cache."""
+
+    def __init__(self, embedder: Embedder, cache_dir: Path | None = None) -> None:
+        self.embedder = embedder
+        self.cache_dir = cache_dir
+        self._vectors: np.ndarray | None = None
+
+    def _load(self) -> np.ndarray:
+        if self._vectors is None:
+            questions, labels = _examples()
+            key = hashlib.sha256(json.dumps([getattr(self.embedder, "name", ""), questions, labels]).encode()).hexdigest()[:16]
+            path = self.cache_dir / f"shape-examples-{key}.npy" if self.cache_dir else None
+            if path and path.is_file():
+                self._vectors = np.load(path, allow_pickle=False)
+            else:
+                self._vectors = np.asarray(self.embedder.embed(list(questions)), dtype=np.float32)
+                if path:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_suffix(".tmp.npy")
+                    np.save(tmp, self._vectors, allow_pickle=False)
+                    tmp.replace(path)
+        return self._vectors
+
+    def scores(self, question: str) -> dict[str, float]:
+        """Each shape's cosine-weighted vote among the question's nearest examples."""
+        vectors = self._load()
+        _, labels = _examples()
+        vector = np.asarray(self.embedder.embed([question])[0], dtype=np.float32)
+        cosines = vectors @ vector / (np.linalg.norm(vectors, axis=1) * (np.linalg.norm(vector) or 1.0) + 1e-9)
+        votes: dict[str, float] = {}
+        for i in np.argsort(-cosines)[:NEIGHBOURS]:
+            votes[labels[i]] = votes.get(labels[i], 0.0) + float(cosines[i])
+        return votes
+
+    def classify(self, question: str, outlets_named: int = 0) -> str:
+        """The shape: a decisive word wherever it stands, else the examples' vote. A comparison
+        needs two outlets named and a question that is not a yes/no one ("Did TechCrunch and The
+        Verge both report …?" wants a yes or a no); otherwise the next best shape is taken."""
+        yes_no = bool(_YES_NO.match(question.strip()))
+        if outlets_named >= 2 and not yes_no and _COMPARE_WORDS.search(question):
+            return "compare"
+        for shape, pattern in _DECISIVE:
+            if pattern.search(question):
+                return shape
+        votes = self.scores(question)
+        for shape in sorted(votes, key=lambda s: -votes[s]):
+            if shape != "compare" or (outlets_named >= 2 and not yes_no):
+                return shape
+        return "fact"
+
+
+def focus_terms(text: str, weights: Weights, exclude: Sequence[str] = ()) -> tuple[tuple[str, float], ...]:
+    """The question's content words (stemmed as the keyword index stems them) with their rarity in
+    the corpus (BM25 idf), rarest first. Words that ask for a form of answer, chat filler and the
+    `exclude` texts' words (outlets named, dates) are not focus; a word no article contains gets
+    the highest weight, since nothing can hold it."""
+    excluded = set(request_words())
+    for phrase in exclude:
+        excluded |= set(tokenize([phrase])[0])
+    tokens = [t for t in dict.fromkeys(tokenize([text])[0]) if t not in excluded]
+    known = weights(set(tokens))
+    # An unknown word of three letters or fewer is chat shorthand, not a name the articles lack.
+    focus = [(t, known.get(t) or UNKNOWN_WEIGHT) for t in tokens if known.get(t) or len(t) > 3]
+    return tuple(sorted(focus, key=lambda tw: -tw[1]))
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+
+
+def correct_spelling(text: str, weights: Weights) -> str:
+    """Words the corpus never uses but that are one edit from a word it does ("presidnet",
+    "anounced") are replaced by the commonest such word; names and short words are left alone."""
+    words = {m.group(0) for m in _WORD.finditer(text) if len(m.group(0)) >= MIN_CORRECTED_LETTERS and m.group(0).islower()}
+    if not words:
+        return text
+    stems = {w: tokenize([w])[0] for w in words}
+    known = weights({s for v in stems.values() for s in v})
+    unknown = [w for w, s in stems.items() if s and not any(known.get(t) for t in s)]
+    if not unknown:
+        return text
+    candidates = {w: _one_edit(w) for w in unknown}
+    stem_of = {c: tokenize([c])[0] for cs in candidates.values() for c in cs}
+    known = weights({s for v in stem_of.values() for s in v})
+    fixes = {}
+    for word, options in candidates.items():
+        scored = [(known.get(stem_of[c][0], 0.0), c) for c in options if len(stem_of[c]) == 1 and known.get(stem_of[c][0])]
+        if scored:
+            fixes[word] = min(scored)[1]  # the commonest (lowest idf) word one edit away
+    return _WORD.sub(lambda m: fixes.get(m.group(0), m.group(0)), text) if fixes else text
+
+
+def _one_edit(word: str) -> set[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in letters]
+    inserts = [a + c + b for a, b in splits for c in letters]
+    return set(deletes + transposes + replaces + inserts) - {word}
+
+
+# Questions about what a named source reported; the name is compared with the outlets carried.
+_SOURCE_ASKED = [
+    re.compile(p, re.I)
+    for p in (
+        r"\bwhat (?:has|have|did|does|do|is|are|was|were) (?P<name>[\w.&' -]{2,40}?) (?:been )?"
+        r"(?:report|reporting|reported|writ\w*|wrote|publish\w*|cover\w*|run|running|say|saying|said)\b.{0,40}?\b(?:about|on|regarding)\b",
+        r"\bhow (?:did|does|has|have|is|was) (?P<name>[\w.&' -]{2,40}?) (?:been )?(?:cover\w*|report\w*|describ\w*|frame\w*|portray\w*)\b",
+        r"\b(?:in|from|on|by) (?P<name>[\w.&' -]{2,40}?)(?:'s|’s)? (?:coverage|reporting|article|articles|report|story|stories|piece)\b",
+        r"\b(?P<name>[\w.&' -]{2,40}?)(?:'s|’s|s) (?:coverage|reporting)\b",
+        r"\baccording to (?P<name>[\w.&' -]{2,40}?)(?:'s|’s)? (?:report\w*|coverage|article|story)\b",
+        r"\b(?:did|has|have) (?P<name>[\w.&' -]{2,40}?) (?:report|reported|cover|covered|write|written|publish|published)\b",
+    )
+]
+_NOT_A_SOURCE = re.compile(
+    r"^(?:the |a |an )?(?:he|she|they|it|you|we|i|anyone|anybody|everyone|people|media|press|news|outlets?|sources?|"
+    r"papers?|newspapers?|reporters?|journalists?|articles?|the articles?|this|that|these|those|them|who|which|what)$",
+    re.I,
+)
+
+
+def asked_sources(question: str) -> list[str]:
+    """Names the question asks about as sources of reporting ("what has al jazeera been reporting
+    about …", "bloomberg's coverage of …", "according to the BBC's report"), read from the form of
+    the question rather than from a list of outlet names."""
+    names = []
+    for pattern in _SOURCE_ASKED:
+        for match in pattern.finditer(question):
+            name = re.sub(r"^(?:the|what|how|did|has|have)\s+", "", match["name"].strip(), flags=re.I).strip(" .'")
+            name = re.split(r"\b(?:and|or|vs|versus)\b", name)[-1].strip() if re.search(r"\b(?:and|or)\b", name) else name
+            if name and not _NOT_A_SOURCE.match(name) and len(name.split()) <= 4:
+                names.append(name)
+    return list(dict.fromkeys(names))
+
+
+def missing_sources(question: str, outlets: Sequence[str]) -> list[str]:
+    """The sources the question asks about (by its form) that no carried outlet matches."""
+    carried = [o.lower() for o in outlets if o]
+    named_carried = find_outlets(question, outlet_aliases(list(outlets)))
+    missing = []
+    for name in asked_sources(question):
+        key = re.sub(r"^the\s+", "", name.lower()).replace("’", "'")
+        if any(key in outlet or outlet.removeprefix("the ") in key for outlet in carried):
+            continue
+        if any(key in o.lower() for o in named_carried):
+            continue
+        missing.append(name)
+    return missing
+
+
+def understand(
+    question: str, standalone: str, plan: QueryPlan, outlets: Sequence[str], weights: Weights,
+    classifier: ShapeClassifier, shape: str | None = None,
+) -> Understanding:
+    """The question's shape, focus, window and outlets; `standalone` is the question with its
+    conversation resolved (`qa.answering.followups`), `plan` what retrieval reads of it."""
+    corrected = correct_spelling(standalone, weights)
+    named = tuple(plan.mentions)
+    missing = () if named else tuple(missing_sources(standalone, outlets))
+    exclude = [*plan.sources, *(o.split()[0] for o in plan.sources)]
+    core = plan.core if plan.core else corrected
+    focus = focus_terms(correct_spelling(core, weights), weights, exclude)
+    return Understanding(
+        question=question,
+        standalone=corrected,
+        shape=shape or classifier.classify(corrected, len(named)),
+        focus=focus,
+        window=plan.dates,
+        outlets=plan.sources,
+        missing_outlets=missing,
+    )

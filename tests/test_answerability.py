@@ -1,0 +1,45 @@
+"""Answerability from evidence: the passages must hold the question's focus, and a name or number
+must come from a sentence that holds it."""
+
+from __future__ import annotations
+
+from qa.answering.answerability import answer_in_focus, best_sentences, evidence_holds, held_share
+from qa.answering.prompt import make_passages
+from qa.types import Hit
+
+
+def _hit(n: int, text: str, title: str = "A title") -> Hit:
+    return Hit(n, f"a{n}", 0, 0, len(text), text, 1.0, title, "Reuters", f"https://e.org/{n}", "2023-11-20")
+
+
+FOCUS = (("runoff", 7.5), ("argentina", 6.0), ("presidenti", 4.0), ("won", 1.5))
+UKRAINE = _hit(1, "Analysts said Donald Trump could end support for Ukraine. The war has entered its second winter.")
+RUNOFF = _hit(2, "Javier Milei won Argentina's presidential runoff on Sunday with 56% of the vote. Turnout was high.")
+
+
+def test_evidence_that_misses_the_focus_is_declined() -> None:
+    assert not evidence_holds(FOCUS, make_passages("who won argentinas presidential runoff", [UKRAINE]))
+    assert evidence_holds(FOCUS, make_passages("who won argentinas presidential runoff", [UKRAINE, RUNOFF]))
+
+
+def test_a_paraphrased_question_is_accepted_by_its_rare_words() -> None:
+    # "who came out on top in argentina's run-off vote for president": other common words, same rare ones
+    focus = (("runoff", 7.5), ("argentina", 6.0), ("presid", 2.0), ("vote", 1.2), ("top", 1.0))
+    assert evidence_holds(focus, make_passages("q", [RUNOFF]))
+
+
+def test_a_question_without_focus_has_nothing_to_miss() -> None:
+    assert held_share((), ["anything"]) == 1.0
+
+
+def test_a_name_must_come_from_a_sentence_holding_the_focus() -> None:
+    passages = make_passages("who won argentinas presidential runoff", [UKRAINE, RUNOFF])
+    assert answer_in_focus("Javier Milei", FOCUS, passages)
+    assert not answer_in_focus("Donald Trump", FOCUS, passages)  # in the passages, but not about the runoff
+    assert not answer_in_focus("Sergio Massa", FOCUS, passages)  # in no passage at all
+
+
+def test_best_sentences_are_those_holding_most_focus() -> None:
+    passages = make_passages("who won argentinas presidential runoff", [UKRAINE, RUNOFF])
+    [(passage, span)] = best_sentences(FOCUS, passages, n=1)
+    assert passage.sentence(span).startswith("Javier Milei won")
