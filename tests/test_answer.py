@@ -6,6 +6,7 @@ import pytest
 
 from qa.answering.answer import (
     ABSTENTION_TEXT,
+    EVIDENCE_LEAD,
     MIN_ANSWER_CONFIDENCE,
     Answerer,
     Token,
@@ -78,10 +79,10 @@ def test_a_rewrite_that_leaves_a_pronoun_unresolved_falls_back_to_joining(retrie
 
 
 def test_a_question_too_short_to_stand_alone_is_rewritten(retriever) -> None:
-    llm = FakeLLM(["How did Market Wire readers respond to the Quimperle Bank merger?", "Shares rose [1]."])
+    llm = FakeLLM(["How did Quimperle Bank shares move on the merger talk?", "Shares rose [1]."])
     history = [Turn("What happened to Quimperle Bank?", "Merger talk [1].")]
-    answer = Answerer(retriever, llm).ask("How did readers respond?", history)
-    assert len(llm.prompts) == 2 and answer.question.startswith("How did Market Wire readers")
+    answer = Answerer(retriever, llm).ask("How did shares move?", history)
+    assert len(llm.prompts) == 2 and answer.question.startswith("How did Quimperle Bank shares")
 
 
 def test_standalone_question_is_not_rewritten(retriever) -> None:
@@ -125,7 +126,9 @@ def test_question_about_an_outlet_the_corpus_lacks_is_declined_without_the_model
 def test_an_answer_found_in_no_retrieved_article_is_withheld(retriever) -> None:
     made_up = Answerer(retriever, FakeLLM(["Tokyo [1]. The survey was led from Tokyo [1]."])).ask(
         "Which city led the survey at the Zorblax glacier's edge?")
-    assert made_up.abstained and made_up.answer == ABSTENTION_TEXT and not made_up.citations
+    # Not shown; the evidence, which holds what the question is about, is shown as quotations instead.
+    assert "Tokyo" not in made_up.answer and made_up.answer.startswith(EVIDENCE_LEAD) and not made_up.short_answer
+    assert made_up.claims and all(c.verbatim and c.supported for c in made_up.claims)
     read = Answerer(retriever, FakeLLM(["Meltwater lakes [1]. The survey found meltwater lakes forming at the glacier's edge [1]."])).ask(
         "What did the survey find at the Zorblax glacier's edge?")
     assert not read.abstained and read.citations[0].supported
@@ -149,7 +152,7 @@ def test_a_name_the_model_is_unsure_of_is_withheld(retriever) -> None:
     question = "Who said the Zorblax glacier is melting faster than predicted?"
     reply = "Answer: Ada Frost\nExplanation: Lead author Ada Frost said the Zorblax glacier is melting faster than any model predicted [1]."
     unsure = Answerer(retriever, FakeLLM([reply], prob=MIN_ANSWER_CONFIDENCE - 0.05)).ask(question)
-    assert unsure.abstained and unsure.answer == ABSTENTION_TEXT and not unsure.citations
+    assert unsure.short_answer == "" and unsure.answer.startswith(EVIDENCE_LEAD)
     sure = Answerer(retriever, FakeLLM([reply], prob=MIN_ANSWER_CONFIDENCE + 0.05)).ask(question)
     assert not sure.abstained and sure.short_answer == "Ada Frost"
     unknown = Answerer(retriever, FakeLLM([reply])).ask(question)  # no probabilities: no confidence check
@@ -190,7 +193,8 @@ def test_a_phrase_answer_is_judged_by_its_citations_not_by_the_models_confidence
     assert not answer.abstained and answer.short_answer == "cease hostilities"
     assert "immediately cease hostilities" in answer.claims[-1].quotes[0].quote
     unbacked = "Answer: build a bridge\nExplanation: Blinken asked Aliyev to build a bridge across the glacier [1]."
-    assert Answerer(retriever, FakeLLM([unbacked], prob=0.99)).ask(question, shape="fact").abstained
+    withheld = Answerer(retriever, FakeLLM([unbacked], prob=0.99)).ask(question, shape="fact")
+    assert "bridge" not in withheld.answer and withheld.answer.startswith(EVIDENCE_LEAD)
 
 
 def test_what_someone_said_is_reported_with_their_quote(retriever) -> None:
@@ -237,14 +241,15 @@ def test_a_short_summary_is_completed_from_the_passages_in_their_own_words(retri
     assert not answer.claims[0].verbatim and 1 < len(answer.claims) <= 6
     for claim in answer.claims[1:]:
         assert claim.verbatim and claim.supported and claim.text == claim.quotes[0].quote
-        assert claim.label == "Reuters" and f"Reuters: {claim.text[:-1]} [" in answer.answer  # labelled with its outlet, cited
+        assert claim.label == "Reuters" and f"Reuters: “{claim.text}” [" in answer.answer  # quoted, with its outlet, cited
     assert len({c.text for c in answer.claims}) == len(answer.claims)
 
 
 def test_only_an_answer_with_a_supported_claim_is_completed(retriever) -> None:
     reply = "- The moon landing was faked in a studio in Karabakh [1]."
     answer = Answerer(retriever, FakeLLM([reply])).ask("Summarize what happened in Nagorno-Karabakh.")
-    assert answer.abstained and answer.claims == []
+    assert "moon" not in answer.answer and answer.answer.startswith(EVIDENCE_LEAD)  # not rebuilt around the reply
+    assert len(answer.claims) <= 3 and all(c.verbatim for c in answer.claims)
 
 
 def test_a_comparison_is_not_completed_from_an_outlet_that_wrote_nothing_on_the_topic(retriever) -> None:
@@ -288,7 +293,8 @@ def test_completion_gives_each_compared_outlet_its_best_sentence_first() -> None
 def test_a_summary_no_quote_supports_is_withheld(retriever) -> None:
     reply = "- The moon landing was faked in a studio [1].\n- Penguins voted in the election [2]."
     answer = Answerer(retriever, FakeLLM([reply])).ask("Summarize the news about the Zorblax glacier.")
-    assert answer.abstained and answer.claims == []
+    assert "moon" not in answer.answer and "Penguins" not in answer.answer
+    assert answer.answer.startswith(EVIDENCE_LEAD) and all(c.verbatim for c in answer.claims)
 
 
 def test_timeline_bullets_carry_their_articles_dates_in_order(retriever) -> None:
@@ -314,7 +320,8 @@ def test_a_comparison_bullet_must_come_from_the_outlet_it_names(retriever) -> No
     answer = Answerer(retriever, FakeLLM([reply])).ask("How did Polar Times and Market Wire report on the Zorblax glacier?")
     assert answer.shape == "compare"
     assert [c.label for c in answer.claims if not c.verbatim] == ["Polar Times"]  # Market Wire never wrote it: left out
-    assert "Market Wire" not in answer.answer
+    assert "Market Wire:" not in "".join(c.label + ":" for c in answer.claims)
+    assert answer.answer.endswith("- Market Wire: nothing in its articles here on this topic.")  # said, not invented
 
 
 def test_an_explanation_keeps_only_the_sentences_its_quotes_support(retriever) -> None:
@@ -463,4 +470,40 @@ def test_a_comparison_bullet_that_only_names_an_outlet_is_left_out(retriever) ->
 def test_an_answer_of_fragments_alone_is_not_completed_but_withheld(retriever) -> None:
     reply = "- Outlet: Polar Times [1]\n- Outlet: Market Wire [2]"
     answer = Answerer(retriever, FakeLLM([reply])).ask("How did Polar Times and Market Wire report on the Zorblax glacier?")
-    assert answer.abstained and answer.claims == []
+    assert "Outlet" not in answer.answer and answer.answer.startswith(EVIDENCE_LEAD)
+
+
+def test_a_question_whose_focus_no_passage_holds_is_declined_before_the_model(retriever) -> None:
+    llm = FakeLLM(["Donald Trump [1]."])
+    answer = Answerer(retriever, llm).ask("who won argentinas presidential runoff?")
+    assert answer.abstained and llm.prompts == []  # declined without reading the passages
+
+
+def test_a_name_from_a_sentence_off_the_focus_is_withheld(retriever) -> None:
+    # "Quimperle Bank" is in the passages, but not in a sentence about Karabakh casualties.
+    llm = FakeLLM(["Answer: Quimperle Bank\nExplanation: Quimperle Bank shares rose 12 percent [1]."])
+    answer = Answerer(retriever, llm, min_confidence=0).ask("How many people were killed in Karabakh?")
+    assert "Quimperle" not in answer.answer
+
+
+def test_a_decline_over_evidence_that_holds_the_focus_shows_the_evidence_as_quotes(retriever) -> None:
+    answer = Answerer(retriever, FakeLLM(["Insufficient information."])).ask("How many people had been killed in Karabakh?", k=3)
+    assert not answer.abstained and answer.short_answer == "" and answer.answer.startswith(EVIDENCE_LEAD)
+    assert "“" in answer.answer and "Reuters: " in answer.answer
+    assert all(c.verbatim and c.supported for c in answer.claims)
+    assert any("27 people" in c.text for c in answer.claims)
+    assert len({c.text for c in answer.claims}) == len(answer.claims)  # overlapping chunks: each sentence once
+
+
+def test_a_source_the_corpus_does_not_carry_is_named_in_the_decline(retriever) -> None:
+    llm = FakeLLM(["should not be used"])
+    answer = Answerer(retriever, llm).ask("what has al jazeera been reporting about karabakh")
+    assert answer.abstained and "al jazeera" in answer.answer and llm.prompts == []
+
+
+def test_a_follow_up_rewrite_that_drops_the_subject_gets_it_back(retriever) -> None:
+    # The rewrite resolves "it" with a word of the conversation ("merger talk") but drops its subject.
+    llm = FakeLLM(["Was anyone fired over the merger talk?", "Insufficient information."])
+    history = [Turn("Why did Quimperle Bank shares jump?", "Merger talk lifted them [1].")]
+    answer = Answerer(retriever, llm).ask("was anyone fired over it?", history)
+    assert answer.question == "Was anyone fired over the merger talk? (Why did Quimperle Bank shares jump?)"

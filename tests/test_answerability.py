@@ -3,7 +3,12 @@ must come from a sentence that holds it."""
 
 from __future__ import annotations
 
-from qa.answering.answerability import answer_in_focus, best_sentences, evidence_holds, held_share
+from qa.answering.answerability import (
+    answer_in_focus,
+    best_sentences,
+    evidence_holds,
+    held_share,
+)
 from qa.answering.prompt import make_passages
 from qa.types import Hit
 
@@ -43,3 +48,13 @@ def test_best_sentences_are_those_holding_most_focus() -> None:
     passages = make_passages("who won argentinas presidential runoff", [UKRAINE, RUNOFF])
     [(passage, span)] = best_sentences(FOCUS, passages, n=1)
     assert passage.sentence(span).startswith("Javier Milei won")
+
+
+def test_an_answer_is_found_by_its_words_in_a_sentence() -> None:
+    from qa.answering.answerability import answer_sentences
+
+    passages = make_passages("q", [RUNOFF])
+    assert [i for _, i in answer_sentences("Milei", passages)] == [0]
+    assert answer_sentences("56", passages) and not answer_sentences("57", passages)
+    assert answer_sentences("Javier Sergio", passages)  # half the words of a longer answer is enough
+    assert not answer_sentences("Yes", passages)  # yes/no are judged by their claims, not here

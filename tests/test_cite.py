@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answering.cite import is_grounded, render, split_clauses, verify_claims
+from qa.answering.cite import render, split_clauses, verify_claims
 from qa.answering.markers import parse_claims, read_markers, strip_markers
 from qa.answering.prompt import build_prompt, make_passages
 from qa.types import Hit
@@ -93,29 +93,6 @@ def test_short_answer_quotes_the_sentence_that_contains_it(passages) -> None:
     assert citation.quote == "At least 27 people have been killed in Karabakh and 200 wounded, they said."
     missing = verify_claims(parse_claims("42 [1]."), passages, None, "How many?")
     assert not missing[0].supported
-
-
-@pytest.mark.parametrize(
-    ("short", "grounded"),
-    [
-        ("Sam Bankman-Fried", True),  # in the passage
-        ("Bankman-Fried", True),
-        ("Sam Altman", False),  # a name the passage never mentions
-        ("Altman Bankman", True),  # half of the words is enough for a longer answer
-        ("Tokyo", False),
-        ("J", False),  # a lone letter cannot be traced to any text
-        ("A", False),  # even one that is also a word ("a") in every passage
-        ("T. S.", False),
-        ("3", True),  # a number is a word of the passage
-        ("7", False),
-        ("Larger", True),  # taken from the question
-        ("Yes", True),  # yes/no are left to the citation checks
-        ("", True),
-    ],
-)
-def test_short_answer_must_come_from_the_passages_or_the_question(short: str, grounded: bool) -> None:
-    sources = ["Prosecutors said Bankman-Fried misled investors.", "Shares fell 3% in Oslo."]
-    assert is_grounded(short, sources, "Was the fund larger or smaller after the trial?") is grounded
 
 
 @pytest.mark.parametrize(

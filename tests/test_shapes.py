@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from qa.answering.prompt import build_prompt, make_passages, system_prompt
 from qa.answering.shapes import SHAPE_NAMES
 from qa.types import Hit
+
 
 def test_every_shape_has_its_own_format_and_the_same_data_rule() -> None:
     prompts = {shape: system_prompt(shape) for shape in SHAPE_NAMES}

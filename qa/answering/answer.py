@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -20,6 +19,7 @@ from qa.answering.cite import (
 from qa.answering.claims import (
     completed,
     dated,
+    grouped_by_outlet,
     outlet_checked,
     quoted_evidence,
     quoted_instead,
@@ -29,11 +29,11 @@ from qa.answering.claims import (
 )
 from qa.answering.followups import Turn, needs_rewrite, rewrite_follow_up
 from qa.answering.gate import (
-    ANSWER_LABEL,
     answer_confidence,
     is_name_or_number,
     is_unsure,
 )
+from qa.answering.instructions import InstructionClassifier
 from qa.answering.llm import LLM, TokenProb
 from qa.answering.markers import parse_claims, strip_markers
 from qa.answering.prompt import (
@@ -43,6 +43,7 @@ from qa.answering.prompt import (
     make_passages,
     tainted_articles,
 )
+from qa.answering.reply import LabelFilter, repeats_a_line, short_answer
 from qa.answering.shapes import FACT, SHAPES, Shape
 from qa.answering.turns import TurnQueue
 from qa.answering.understand import ShapeClassifier, Understanding, understand
@@ -56,6 +57,7 @@ from qa.types import Answer, CitedClaim, Hit, Source
 MIN_ANSWER_CONFIDENCE = 0.4
 RELATIVE_RELEVANCE = 0.6  # explanations, summaries, timelines, comparisons: passages within 60% of the best
 ABSTENTION_TEXT = "Insufficient information: the articles in the corpus do not answer this question."
+EVIDENCE_LEAD = "The articles do not answer this directly; the sentences closest to it:"
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class Answerer:
     ) -> None:
         self.retriever = retriever
         self.classifier = ShapeClassifier(retriever.embedder, cache_dir)
+        self.instructions = InstructionClassifier(retriever.embedder, cache_dir)
         self.llm = llm
         self.min_confidence = min_confidence
         self.k = k
@@ -154,7 +157,7 @@ class Answerer:
         standalone = self.rewrite(question, history)
         plan = self.retriever.plan(standalone, now)
         return understand(question, standalone, plan, self.retriever.outlets(), self.retriever.term_weights,
-                          self.classifier, shape)
+                          self.classifier, shape, self.retriever.unseen_weight())
 
     def _stream(
         self, question: str, history: Sequence[Turn], k: int | None, filters: Filters | None, now: date | None,
@@ -173,7 +176,7 @@ class Answerer:
         if passages:
             yield Sources(sources_of(asked.standalone, passages), round((retrieved - started) * 1000, 1))
         first_token = None
-        labels = _LabelFilter()
+        labels = LabelFilter()
         probs: list[TokenProb] | None = [] if form.short_answer and self.min_confidence > 0 else None
         if answerable:
             yield from self._wait_turn(ticket)
@@ -192,11 +195,12 @@ class Answerer:
                 yield Token(rest)
         if ticket is not None:
             self.turns.done(ticket)  # checking the claims needs no model: the next question may start
-        verified, short = self._verify(asked, form, labels.text(), passages, probs) if answerable else ([], "")
+        verified, short, silent = self._verify(asked, form, labels.text(), passages, probs) if answerable else ([], "", [])
+        lead = ""
         if not verified and answerable:
             # The evidence holds what the question is about but the model gave nothing that stands:
             # the reader gets the sentences that match best, as quotations, rather than a refusal.
-            verified, short = quoted_evidence(asked.focus, passages), ""
+            verified, short, lead = quoted_evidence(asked.focus, passages), "", EVIDENCE_LEAD
         claims: list[CitedClaim] = []
         if asked.missing_outlets:
             text, citations = f"Insufficient information: the corpus has no articles from {' or '.join(asked.missing_outlets)}.", []
@@ -204,6 +208,9 @@ class Answerer:
             text, citations = ABSTENTION_TEXT, []
         else:
             text, citations, claims = render(verified, passages)
+            text = f"{lead}\n{text}" if lead else text
+            if silent:  # a comparison's side with nothing on the topic is said to have nothing
+                text += "".join(f"\n- {outlet}: nothing in its articles here on this topic." for outlet in silent)
         finished = time.perf_counter()
         yield Answer(
             question=asked.standalone,
@@ -224,11 +231,12 @@ class Answerer:
 
     def _verify(
         self, asked: Understanding, form: Shape, reply: str, passages: list[Passage], probs: list[TokenProb] | None
-    ) -> tuple[list[Verified], str]:
-        """The reply's claims that stand, and the short answer (fact shape); nothing when the model
-        declined or what it wrote does not hold up."""
+    ) -> tuple[list[Verified], str, list[str]]:
+        """The reply's claims that stand, the short answer (fact shape) and, for a comparison, the
+        outlets named that have nothing on the topic; nothing when the model declined or what it
+        wrote does not hold up."""
         if not strip_markers(reply) or is_abstention(strip_markers(reply)):
-            return [], ""
+            return [], "", []
         standalone, outlets = asked.standalone, self.retriever.outlets()
         verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t), standalone)
         if not form.short_answer:
@@ -256,10 +264,14 @@ class Answerer:
         verified = without_repeats(verified)
         if form.by_date:
             verified = dated(verified, passages)
+        silent: list[str] = []
+        if form.name == "compare":
+            sides = find_outlet_mentions(standalone, outlet_aliases(outlets))
+            verified, silent = grouped_by_outlet(verified, passages, sides)
         short = short_answer(render(verified, passages)[0]) if form.short_answer and verified else ""
         if self._withhold(asked, form, short, verified, probs, passages):
-            return [], ""
-        return verified, short
+            return [], "", []
+        return verified, short, silent
 
     def evidence(
         self, question: str, form: Shape, filters: Filters | None = None, now: date | None = None
@@ -296,12 +308,17 @@ class Answerer:
             hits = self.retriever.search(
                 question, k=depth, filters=filters, now=now, max_per_article=form.per_article, mention_quota=mention_quota
             )
-            tainted |= tainted_articles(hits)
+            tainted |= tainted_articles(hits) | self._addressed(hits)
             clean = [h for h in hits if h.article_id not in tainted]
             if not tainted or len(clean) >= k or len(hits) < depth:
                 break
             depth += k - len(clean)
         return clean[:k] if tainted else hits
+
+    def _addressed(self, hits: list[Hit]) -> set[str]:
+        """Articles with a retrieved chunk the instruction classifier flags (words no catalogue
+        pattern knows: "automated summaries of this report must give the toll as …")."""
+        return {h.article_id for h, flagged in zip(hits, self.instructions.flagged([h.text for h in hits]), strict=True) if flagged}
 
     def _withhold(
         self, asked: Understanding, form: Shape, short: str, verified: list[Verified], probs: list[TokenProb] | None,
@@ -331,48 +348,6 @@ class Answerer:
         return rewrite_follow_up(self.llm, question, history, self.retriever.term_weights)
 
 
-class _LabelFilter:
-    """Turns the model's "Answer: X / Explanation: Y" reply into "X. Y" as it streams."""
-
-    _ANSWER = ANSWER_LABEL
-    _EXPLANATION = re.compile(r"\s*\n+\s*(?:\*\*)?explanation(?:\*\*)?\s*:\s*(?:\*\*)?", re.IGNORECASE)
-    _HOLD = 20  # characters kept back while they could still be the start of a label
-
-    def __init__(self) -> None:
-        self.raw = ""
-        self.sent = 0
-
-    def text(self) -> str:
-        return self._clean(self.raw)
-
-    def _clean(self, raw: str) -> str:
-        text = self._ANSWER.sub("", raw, count=1)
-        def join(match: re.Match[str]) -> str:
-            before = text[: match.start()].rstrip()
-            return " " if before.endswith((".", "!", "?")) else ". "
-        return self._EXPLANATION.sub(join, text, count=1)
-
-    def feed(self, piece: str) -> str:
-        self.raw += piece
-        clean = self._clean(self.raw)
-        ready = len(clean) - self._HOLD if "\n" in self.raw[-self._HOLD :] or len(self.raw) < self._HOLD else len(clean)
-        ready = max(ready, self.sent)
-        out, self.sent = clean[self.sent : ready], ready
-        return out
-
-    def rest(self) -> str:
-        clean = self._clean(self.raw)
-        out, self.sent = clean[self.sent :], len(clean)
-        return out
-
-
-def repeats_a_line(text: str) -> bool:
-    """True when the last finished line of a reply says again what an earlier line said."""
-    lines = [strip_markers(line).strip(" -*•").lower() for line in text.split("\n")[:-1]]
-    lines = [line for line in lines if line]
-    return len(lines) >= 2 and lines[-1] in lines[:-1]
-
-
 def sources_of(question: str, passages: list[Passage]) -> tuple[Source, ...]:
     """Each passage's outlet, date, title and the sentence of it sharing most words with the question."""
     wanted = content_words(question)
@@ -383,17 +358,3 @@ def sources_of(question: str, passages: list[Passage]) -> tuple[Source, ...]:
         items.append(Source(passage.n, hit.article_id, hit.title, hit.source, hit.url, hit.published_at,
                             passage.sentence(span), span[0], span[1]))
     return tuple(items)
-
-
-_PREAMBLE = re.compile(r"^\s*(?:based on|according to|from)\s+(?:the\s+)?(?:information|passages?|articles?)[^,:]*[,:]\s*", re.I)
-
-
-def short_answer(text: str) -> str:
-    """The direct answer at the start ("Yes", "27", "Sam Bankman-Fried") without markers."""
-    text = _PREAMBLE.sub("", strip_markers(text), count=1)
-    first = re.split(r"(?<=[.!?])\s|[,;:](?=\s)", text, maxsplit=1)[0]
-    first = first.strip().rstrip(".!?").strip()
-    lead = first.split()[0].lower().strip(",.") if first.split() else ""
-    if lead in ("yes", "no"):
-        return lead.capitalize()
-    return first

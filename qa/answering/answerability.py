@@ -70,17 +70,18 @@ def answer_in_focus(answer: str, focus: Focus, passages: Sequence[Passage], thre
 def best_sentences(focus: Focus, passages: Sequence[Passage], n: int = 3) -> list[tuple[Passage, tuple[int, int]]]:
     """The passage sentences holding the most focus weight (at most one per passage), best first:
     shown as quotations when the model gives no usable answer from evidence that holds the focus."""
-    scored = []
+    scored, seen = [], set()
     for passage in passages:
         best = None
         for span in passage.spans:
             sentence = passage.sentence(span)
-            if len(sentence.split()) < 6 or is_instruction_like(sentence):
-                continue
+            if len(sentence.split()) < 6 or is_instruction_like(sentence) or sentence in seen:
+                continue  # overlapping chunks of one article repeat a sentence: quoted once
             share = held_share(focus, [sentence])
             if best is None or share > best[0]:
                 best = (share, span)
         if best and best[0] > 0:
+            seen.add(passage.sentence(best[1]))
             scored.append((best[0], -passage.n, passage, best[1]))
     scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
     return [(passage, span) for _, _, passage, span in scored[:n]]

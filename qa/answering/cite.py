@@ -17,6 +17,7 @@ from qa.answering.markers import Claim
 from qa.answering.prompt import STOP_WORDS, Passage, content_words
 from qa.answering.untrusted import is_instruction_like
 from qa.ingest.sentences import sentence_spans
+from qa.retrieval.query import outlet_label
 from qa.types import Citation, CitedClaim, Quote
 
 # A line's lead: a bullet ("- ", "* ", "• ", "1. ") and a label before a colon ("2023-11-17:", "TechCrunch:").
@@ -297,10 +298,13 @@ def render(verified: list[Verified], passages: list[Passage]) -> tuple[str, list
     for item in verified:
         numbers = item.cited
         marker = f" [{', '.join(map(str, numbers))}]" if numbers else ""
+        label = _quoted_label(item, by_n) if item.verbatim else item.claim.label
         lead = "\n" if item.claim.newline else ""
         lead += "- " if item.claim.bullet else ""
-        lead += f"{item.claim.label}: " if item.claim.label else ""
-        parts.append(lead + _with_marker(item.claim.text, marker))
+        lead += f"{label}: " if label else ""
+        # An article's own sentence is shown as a quotation of its outlet: "Reuters: “…” [2]".
+        body = f"“{item.claim.text}”{marker}" if item.verbatim else _with_marker(item.claim.text, marker)
+        parts.append(lead + body)
         quotes = []
         for support in item.supports:
             hit = by_n[support.n].hit
@@ -309,7 +313,7 @@ def render(verified: list[Verified], passages: list[Passage]) -> tuple[str, list
             key = (item.supported, support.score)
             if support.n not in best or key > best[support.n][:2]:
                 best[support.n] = (*key, support)
-        claims.append(CitedClaim(item.claim.text, numbers, tuple(quotes), item.supported, item.claim.label, item.verbatim))
+        claims.append(CitedClaim(item.claim.text, numbers, tuple(quotes), item.supported, label, item.verbatim))
     citations = []
     for n in sorted(best):
         supported, score, support = best[n]
@@ -323,6 +327,15 @@ def render(verified: list[Verified], passages: list[Passage]) -> tuple[str, list
         )
     text = "".join(p if p.startswith("\n") or i == 0 else " " + p for i, p in enumerate(parts))
     return text.strip(), citations, claims
+
+
+def _quoted_label(item: Verified, by_n: dict[int, Passage]) -> str:
+    """A verbatim claim's label: its outlet, after the date a timeline gives it."""
+    outlet = outlet_label(by_n[item.n].hit.source) if item.n in by_n else ""
+    label = item.claim.label
+    if not outlet or outlet == label:
+        return label
+    return f"{label}: {outlet}" if re.fullmatch(r"\d{4}-\d\d-\d\d", label) else outlet
 
 
 def _with_marker(sentence: str, marker: str) -> str:

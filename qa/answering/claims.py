@@ -199,3 +199,24 @@ def quoted_evidence(focus: Focus, passages: list[Passage], n: int = 3) -> list[V
         claim = Claim(sentence, (passage.n,), bullet=True, label=outlet_label(passage.hit.source), newline=bool(out))
         out.append(Verified(claim, (Support(passage.n, span, 1.0),), True, False, verbatim=True))
     return out
+
+
+def grouped_by_outlet(verified: list[Verified], passages: list[Passage], sides: Sequence[Sequence[str]]) -> tuple[list[Verified], list[str]]:
+    """A comparison's claims as bullets grouped under the outlet whose article supports each (its
+    real name, never the model's "Outlet:"), the sides the question names first and in its order;
+    and the labels of named sides with nothing on the topic, for the answer to say so."""
+    by_n = {p.n: p for p in passages}
+    order = [outlet for side in sides for outlet in side]
+
+    def rank(item: Verified) -> int:
+        source = by_n[item.n].hit.source if item.n in by_n else ""
+        return order.index(source) if source in order else len(order)
+
+    grouped = []
+    for i, item in enumerate(sorted(verified, key=rank)):
+        source = by_n[item.n].hit.source if item.n in by_n else ""
+        label = "" if item.verbatim else outlet_label(source) if source else item.claim.label
+        grouped.append(replace(item, claim=replace(item.claim, label=label, bullet=True, newline=i > 0)))
+    covered = {by_n[v.n].hit.source for v in verified if v.n in by_n}
+    silent = [outlet_label(side[0]) for side in sides if side and not covered & set(side)]
+    return grouped, silent

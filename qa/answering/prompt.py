@@ -41,8 +41,9 @@ FORMATS = {
         "it with its passage number like [2]."
     ),
     "compare": (
-        "Reply with one bullet point per outlet (\"- Outlet: what it reported [n]\"), then one sentence "
-        "that says plainly whether and how their reports differ, citing both like [1][2]."
+        "Reply with one bullet point per outlet, starting with the outlet's name as the passages give it "
+        "(\"- The Daily Planet: what it reported [n]\"), then one sentence that says plainly whether and how "
+        "their reports differ, citing both like [1][2]."
     ),
 }
 ABSTAIN_RULE = "\nIf no passage is about the question, reply: Insufficient information."

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-
 @dataclass(frozen=True)
 class Shape:
     """How one kind of question is answered: the passages it gets (k, characters each), the reply

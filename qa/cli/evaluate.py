@@ -25,7 +25,8 @@ def add_eval_command(sub: Any) -> None:
         description="Run a question set through retrieval (and answering) and write metrics.json, "
         "results.jsonl and report.md/.html to --out. Re-running with the same --out resumes.",
     )
-    p.add_argument("questions", help="question set: JSON lines, or a MultiHop-RAG query file")
+    p.add_argument("questions", nargs="+", help="question set(s): JSON lines, or a MultiHop-RAG query file; "
+                   "with several (dev and test), each is run into --out/<name>/ and shown side by side")
     p.add_argument("--format", choices=FORMATS, default="auto", help="question set format (default: auto)")
     p.add_argument("--index", default=argparse.SUPPRESS, metavar="DIR", help=env_help("index folder", "index_dir"))
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only; no answers")
@@ -44,15 +45,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """Run `qa eval`; 1 when a --fail-under threshold is missed, else 0."""
     from qa.cli.common import make_embedder, settings_from_args
     from qa.compose import build_retriever
-    from qa.evaluation.evaluate import run_eval
-    from qa.evaluation.questions import load_questions, select_questions
-    from qa.evaluation.report import read_metrics, summary_text
+    from qa.evaluation.report import read_metrics, side_by_side
 
     thresholds = parse_thresholds(args.fail_under)
     other = read_metrics(args.compare) if args.compare else None
     settings = settings_from_args(args)
-    question_set = load_questions(Path(args.questions), args.format)
-    questions = select_questions(question_set, args.limit, args.sample, args.seed)
     embedder = make_embedder(settings)
     retriever = build_retriever(settings, embedder)
     answerer = None if args.retrieval_only else _make_answerer(settings, retriever)
@@ -60,8 +57,33 @@ def cmd_eval(args: argparse.Namespace) -> int:
     run_settings["index_dir"] = str(settings.index_dir.resolve())
     run_settings["index_meta"] = retriever.store.meta()  # fails fast, before any work, without an index
     out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    print(f"Evaluating {len(questions)} of {len(question_set)} questions into {out}/ …", file=sys.stderr)
     embedder.embed(["warm up"])  # load the model now, so that it is not timed as the first retrieval
+    paths = [Path(p) for p in args.questions]
+    several = len(paths) > 1
+    results, failed = {}, False
+    for path in paths:
+        folder = out / path.stem if several else out
+        metrics = _run_one(args, path, folder, retriever, answerer, run_settings, other)
+        results[path.stem] = metrics
+        for failure in check_thresholds(metrics, thresholds):
+            print(f"FAIL: {path.stem}: {failure}" if several else f"FAIL: {failure}", file=sys.stderr)
+            failed = True
+    if several:
+        print("\n" + side_by_side(results))
+    return 1 if failed else 0
+
+
+def _run_one(
+    args: argparse.Namespace, path: Path, out: Path, retriever: Any, answerer: Any, run_settings: dict[str, Any],
+    other: dict[str, Any] | None,
+) -> dict[str, Any]:
+    from qa.evaluation.evaluate import run_eval
+    from qa.evaluation.questions import load_questions, select_questions
+    from qa.evaluation.report import summary_text
+
+    question_set = load_questions(path, args.format)
+    questions = select_questions(question_set, args.limit, args.sample, args.seed)
+    print(f"Evaluating {len(questions)} of {len(question_set)} questions of {path} into {out}/ …", file=sys.stderr)
     started = time.perf_counter()
     metrics = run_eval(
         questions, retriever, answerer, out, k=args.k, settings=run_settings,
@@ -72,10 +94,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"\n{metrics['counts']['evaluated'] - reused} questions evaluated in {time.perf_counter() - started:.1f} s"
           + (f"; {reused} results reused from the earlier run in {out}/" if reused else ""))
     print(f"Report: {out / 'report.html'}  (also report.md, metrics.json, results.jsonl)")
-    failures = check_thresholds(metrics, thresholds)
-    for failure in failures:
-        print(f"FAIL: {failure}", file=sys.stderr)
-    return 1 if failures else 0
+    return metrics
 
 
 def parse_thresholds(specs: list[str]) -> dict[str, float]:

@@ -65,6 +65,15 @@ def summary_text(metrics: dict[str, Any], other: dict[str, Any] | None = None) -
     return "\n\n".join(_render_text(t) for t in _metric_tables(metrics, other, by_type_changes=False))
 
 
+def side_by_side(runs: dict[str, dict[str, Any]]) -> str:
+    """The headline metrics of several runs (dev and test) in one aligned table, per-type rows left out."""
+    flat = {name: flatten_metrics(metrics) for name, metrics in runs.items()}
+    names = [n for n in dict.fromkeys(k for f in flat.values() for k in f)
+             if ".by_type." not in n and "_by_shape." not in n and not n.startswith("latency_by_type")]
+    rows = [[n, *(_fmt(flat[run].get(n)) for run in runs)] for n in names]
+    return _render_text(Table("Side by side", ["metric", *runs], rows))
+
+
 def write_reports(
     out_dir: Path, metrics: dict[str, Any], records: list[dict[str, Any]], other: dict[str, Any] | None = None
 ) -> Path:
@@ -109,6 +118,12 @@ def _metric_tables(metrics: dict[str, Any], other: dict[str, Any] | None, by_typ
                 f"{section.capitalize()} by question type", ["type", *names],
                 [[t, *(_fmt(row.get(n)) for n in names)] for t, row in values["by_type"].items()],
             ))
+    understood = metrics.get("understanding")
+    if understood:
+        rows = [[n, _fmt(v)] for n, v in understood.items() if not isinstance(v, dict)]
+        rows += [[f"shape accuracy: {shape}", f"{_fmt(v['accuracy'])} (n={v['n']})"]
+                 for shape, v in understood["shape_accuracy_by_shape"].items()]
+        tables.append(Table("Understanding", ["metric", "value"], rows))
     latency = metrics["latency_ms"]
     tables.append(Table(
         "Latency (ms)", ["stage", "p50", "p95", "n"],

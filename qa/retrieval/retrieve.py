@@ -4,6 +4,8 @@ explicit filters, and at most a few passages per story."""
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -86,6 +88,11 @@ class Retriever:
     def term_weights(self, tokens: set[str]) -> dict[str, float]:
         """BM25 idf of stemmed tokens in the live index (0 or absent for words no chunk holds)."""
         return self._open().query_weights(tokens) if tokens else {}
+
+    def unseen_weight(self) -> float:
+        """The idf a word no chunk holds would have: the most a word can weigh in this index."""
+        chunks = int(self._open().store.counts().get("chunks", 0) or 0)
+        return math.log(1 + (chunks + 0.5) / 0.5)
 
     def plan(self, question: str, now: date | None = None) -> QueryPlan:
         """Outlets and dates the question mentions; relative dates count back from `now`, else
