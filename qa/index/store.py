@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.ingest.boilerplate import Boilerplate
 from qa.types import Article, Chunk
 
 SCHEMA_VERSION = "1"
@@ -35,6 +36,15 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, embedding BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS sentences (  -- every sentence of every article, for boilerplate counts
+    article_id TEXT NOT NULL, key INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentences_article ON sentences(article_id);
+CREATE INDEX IF NOT EXISTS sentences_key ON sentences(key);
+CREATE TABLE IF NOT EXISTS boilerplate (  -- an outlet's boilerplate sentences: in no chunk
+    source TEXT NOT NULL, key INTEGER NOT NULL, sentence TEXT NOT NULL, articles INTEGER NOT NULL,
+    PRIMARY KEY (source, key)
+);
 """
 
 _ARTICLE_FIELDS = "id, title, body, source, url, published_at, author, category, place, path"
@@ -122,7 +132,16 @@ class Store:
             )
         else:
             self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+        self.db.execute("DELETE FROM sentences WHERE article_id = ?", (article_id,))
         self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+
+    def duplicates_in_other_files(self, path: str) -> list[str]:
+        """Articles of other files that exactly duplicate one of this file's articles (one of
+        them inherits its chunks when the file goes)."""
+        return [row[0] for row in self.db.execute(
+            "SELECT d.id FROM articles d JOIN articles a ON d.duplicate_of = a.id WHERE a.path = ? AND d.path != ?",
+            (path, path),
+        )]
 
     def canonical_for_hash(self, content_hash: str) -> str | None:
         row = self.db.execute(
@@ -130,6 +149,11 @@ class Store:
             (content_hash,),
         ).fetchone()
         return row[0] if row else None
+
+    def is_canonical(self, article_id: str) -> bool:
+        """True when the article is stored and is not an exact duplicate of another."""
+        row = self.db.execute("SELECT duplicate_of FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row is not None and row[0] is None
 
     def article(self, article_id: str) -> Article | None:
         row = self.db.execute(f"SELECT {_ARTICLE_FIELDS} FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -157,6 +181,77 @@ class Store:
             [(canonical, article_id) for article_id, canonical in links.items()],
         )
 
+    # --- sentences and boilerplate -----------------------------------------------------------
+    def add_sentences(self, article_id: str, keyed: Iterable[tuple[int, int, int]]) -> None:
+        """Record an article's sentences as (key, start, end) (see `boilerplate.keyed_sentences`)."""
+        self.db.executemany(
+            'INSERT INTO sentences (article_id, key, start, "end") VALUES (?, ?, ?, ?)',
+            [(article_id, key, start, end) for key, start, end in keyed],
+        )
+
+    def articles_without_sentences(self) -> list[str]:
+        """Articles stored before sentences were recorded (an index built by an older version)."""
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM articles a WHERE NOT EXISTS (SELECT 1 FROM sentences s WHERE s.article_id = a.id)"
+        )]
+
+    def sentence_spread(self, at_least: int) -> list[tuple[str, int, int]]:
+        """(outlet, sentence key, stories holding it) for sentences in at least `at_least` stories
+        of one outlet; a story is an article and its near-duplicates, exact duplicates left out."""
+        return self.db.execute(
+            "SELECT a.source, s.key, count(DISTINCT coalesce(a.near_duplicate_of, a.id)) AS stories"
+            " FROM sentences s JOIN articles a ON a.id = s.article_id"
+            " WHERE a.duplicate_of IS NULL AND a.source != ''"
+            " GROUP BY a.source, s.key HAVING stories >= ?",
+            (at_least,),
+        ).fetchall()
+
+    def boilerplate(self, source: str | None = None) -> list[Boilerplate]:
+        """The stored boilerplate sentences (of one outlet), most widespread first."""
+        where, values = ("WHERE source = ?", (source,)) if source is not None else ("", ())
+        rows = self.db.execute(
+            f"SELECT source, key, sentence, articles FROM boilerplate {where} ORDER BY source, articles DESC, sentence",
+            values,
+        )
+        return [Boilerplate(*row) for row in rows]
+
+    def set_boilerplate(self, found: dict[tuple[str, int], int]) -> None:
+        """Replace the boilerplate table with `found` ((outlet, key) -> stories); the text shown
+        for each is its first occurrence in the outlet's articles."""
+        self.db.execute("DELETE FROM boilerplate")
+        for (source, key), stories in found.items():
+            sentence = self.db.execute(
+                'SELECT substr(a.body, s.start + 1, s."end" - s.start) FROM sentences s'
+                " JOIN articles a ON a.id = s.article_id WHERE s.key = ? AND a.source = ? ORDER BY a.id LIMIT 1",
+                (key, source),
+            ).fetchone()[0]
+            self.db.execute("INSERT INTO boilerplate VALUES (?, ?, ?, ?)", (source, key, sentence, stories))
+
+    def articles_holding(self, sentences: Iterable[tuple[str, int]]) -> set[str]:
+        """The stored (non-duplicate) articles of each outlet that hold its sentence with that key."""
+        found: set[str] = set()
+        for source, key in sentences:
+            found.update(row[0] for row in self.db.execute(
+                "SELECT s.article_id FROM sentences s JOIN articles a ON a.id = s.article_id"
+                " WHERE s.key = ? AND a.source = ? AND a.duplicate_of IS NULL",
+                (key, source),
+            ))
+        return found
+
+    def boilerplate_spans(self, article_id: str) -> set[tuple[int, int]]:
+        """The spans of the article's sentences that are boilerplate of its outlet."""
+        return set(self.db.execute(
+            'SELECT s.start, s."end" FROM sentences s JOIN articles a ON a.id = s.article_id'
+            " JOIN boilerplate b ON b.source = a.source AND b.key = s.key WHERE s.article_id = ?",
+            (article_id,),
+        ))
+
+    def boilerplate_counts(self) -> dict[str, int]:
+        """Outlet -> how many boilerplate sentences it has."""
+        return dict(self.db.execute(
+            "SELECT source, count(*) FROM boilerplate GROUP BY source ORDER BY count(*) DESC, source"
+        ))
+
     # --- chunks -----------------------------------------------------------------------------
     def add_chunks(self, chunks: Iterable[Chunk], embeddings: np.ndarray) -> None:
         rows = [
@@ -168,6 +263,21 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, ?)",
             rows,
         )
+
+    def replace_chunks(self, article_id: str, chunks: list[Chunk]) -> list[Chunk]:
+        """Make `chunks` the article's chunks: stored ones with the same span keep their row, id
+        and vector (renumbered), the rest are deleted. Returns the chunks that still need a vector."""
+        old = {(start, end): chunk_id for chunk_id, start, end in self.db.execute(
+            'SELECT id, start, "end" FROM chunks WHERE article_id = ?', (article_id,))}
+        missing = []
+        for chunk in chunks:
+            chunk_id = old.pop((chunk.start, chunk.end), None)
+            if chunk_id is None:
+                missing.append(chunk)
+            else:
+                self.db.execute("UPDATE chunks SET position = ? WHERE id = ?", (chunk.position, chunk_id))
+        self.db.executemany("DELETE FROM chunks WHERE id = ?", [(chunk_id,) for chunk_id in old.values()])
+        return missing
 
     def embeddings(self) -> tuple[np.ndarray, np.ndarray]:
         """All chunk ids and their vectors, in id order."""
