@@ -12,11 +12,13 @@ import pytest
 from qa.answering.answer import Answerer
 from qa.answering.llm import FakeLLM
 from qa.cli.main import main
+from qa.errors import ConfigError
 from qa.index import generations
 from qa.index.build import IngestOptions, ingest_corpus
 from qa.index.store import Store
 from qa.ingest import boilerplate
 from qa.retrieval.retrieve import Retriever
+from qa.settings import load_settings
 
 APP = "Download the Harbor Gazette app from the App Store or Google Play for breaking news alerts."
 BYLINE = "Mira Quell has been covering the harbor district for the Harbor Gazette since 2009."
@@ -155,6 +157,19 @@ def test_reingest_rechunks_only_what_a_boilerplate_change_touches(tmp_path, inde
     store = _store(index_dir)
     assert report.rechunked == 2 and store.boilerplate() == []
     assert APP in _chunk_texts(store, "ferry.md") and BYLINE in _chunk_texts(store, "bridge.md")
+
+
+def test_changing_the_threshold_rechunks_without_file_changes(corpus, index_dir, capsys) -> None:
+    assert main(["--index", str(index_dir), "ingest", str(corpus), "--boilerplate-min-articles", "0"]) == 0
+    store = _store(index_dir)
+    assert store.boilerplate() == [] and APP in _chunk_texts(store, "fish.md")
+    store.close()
+    assert main(["--index", str(index_dir), "ingest", str(corpus)]) == 0
+    assert "4 articles re-chunked" in capsys.readouterr().out
+    store = _store(index_dir)
+    assert len(store.boilerplate()) == 2 and APP not in _chunk_texts(store, "fish.md")
+    with pytest.raises(ConfigError):
+        load_settings({"QA_BOILERPLATE_MIN_ARTICLES": "1"})
 
 
 def test_a_republished_article_does_not_make_its_own_sentences_boilerplate(tmp_path, index_dir, embedder) -> None:

@@ -23,7 +23,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     corpus = Path(args.corpus) if args.corpus else settings.corpus_dir
     if not corpus.is_dir():
         raise QAError(f"No corpus folder at {corpus}/ — give the folder that holds the articles.")
-    options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type, args.rebuild)
+    options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type, args.rebuild,
+                            settings.boilerplate_min_articles)
     target = f"{settings.index_dir}/" if settings.store == "local" else f"Milvus at {settings.milvus_uri_or_default}"
     print(f"Ingesting {corpus}/ into {target} …", file=sys.stderr)
     embedder = make_embedder(settings)
@@ -135,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--rebuild", action="store_true", help="re-read and re-embed everything")
     ingest.add_argument("--chunk-chars", type=int, help=env_help("max chunk length in characters", "chunk_chars"))
     ingest.add_argument("--index-type", choices=["flat", "hnsw"], help=env_help("FAISS index: exact or approximate", "index_type"))
+    ingest.add_argument("--boilerplate-min-articles", type=int, metavar="N",
+                        help=env_help("a sentence in N stories of one outlet is boilerplate; 0 = off", "boilerplate_min_articles"))
     ingest.add_argument("--embed-model", help=env_help("sentence-transformers model", "embed_model"))
     ingest.add_argument("--workers", type=int, default=1, metavar="N", help="embed in N processes (default 1)")
     ingest.set_defaults(func=cmd_ingest)
