@@ -5,6 +5,7 @@ incremental. Each step has a case showing the check fails when the step is switc
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -170,6 +171,18 @@ def test_changing_the_threshold_rechunks_without_file_changes(corpus, index_dir,
     assert len(store.boilerplate()) == 2 and APP not in _chunk_texts(store, "fish.md")
     with pytest.raises(ConfigError):
         load_settings({"QA_BOILERPLATE_MIN_ARTICLES": "1"})
+
+
+def test_an_index_from_before_boilerplate_is_read_and_then_upgraded(corpus, index_dir, embedder, capsys) -> None:
+    ingest_corpus(corpus, index_dir, embedder, IngestOptions(boilerplate_min_articles=0))
+    live = generations.require_generation(index_dir) / generations.STORE_FILE
+    with sqlite3.connect(live) as old:  # as an older version left it
+        old.executescript("DROP TABLE sentences; DROP TABLE boilerplate; DELETE FROM meta WHERE key = 'boilerplate_min_articles';")
+    assert main(["--index", str(index_dir), "stats", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["boilerplate"] == {}
+    report = ingest_corpus(corpus, index_dir, embedder)
+    store = _store(index_dir)
+    assert report.rechunked == 4 and len(store.boilerplate()) == 2 and APP not in _chunk_texts(store, "fish.md")
 
 
 def test_a_republished_article_does_not_make_its_own_sentences_boilerplate(tmp_path, index_dir, embedder) -> None:

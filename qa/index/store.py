@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.ingest.boilerplate import Boilerplate
+from qa.index.sentence_tables import SentenceTables
 from qa.types import Article, Chunk
 
 SCHEMA_VERSION = "1"
@@ -67,8 +67,8 @@ class StoredChunk:
     near_duplicate_of: str | None
 
 
-class Store:
-    """The SQLite database of one index generation."""
+class Store(SentenceTables):
+    """The SQLite database of one index generation (its sentence and boilerplate tables: `SentenceTables`)."""
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = path
@@ -180,77 +180,6 @@ class Store:
             "UPDATE articles SET near_duplicate_of = ? WHERE id = ?",
             [(canonical, article_id) for article_id, canonical in links.items()],
         )
-
-    # --- sentences and boilerplate -----------------------------------------------------------
-    def add_sentences(self, article_id: str, keyed: Iterable[tuple[int, int, int]]) -> None:
-        """Record an article's sentences as (key, start, end) (see `boilerplate.keyed_sentences`)."""
-        self.db.executemany(
-            'INSERT INTO sentences (article_id, key, start, "end") VALUES (?, ?, ?, ?)',
-            [(article_id, key, start, end) for key, start, end in keyed],
-        )
-
-    def articles_without_sentences(self) -> list[str]:
-        """Articles stored before sentences were recorded (an index built by an older version)."""
-        return [row[0] for row in self.db.execute(
-            "SELECT id FROM articles a WHERE NOT EXISTS (SELECT 1 FROM sentences s WHERE s.article_id = a.id)"
-        )]
-
-    def sentence_spread(self, at_least: int) -> list[tuple[str, int, int]]:
-        """(outlet, sentence key, stories holding it) for sentences in at least `at_least` stories
-        of one outlet; a story is an article and its near-duplicates, exact duplicates left out."""
-        return self.db.execute(
-            "SELECT a.source, s.key, count(DISTINCT coalesce(a.near_duplicate_of, a.id)) AS stories"
-            " FROM sentences s JOIN articles a ON a.id = s.article_id"
-            " WHERE a.duplicate_of IS NULL AND a.source != ''"
-            " GROUP BY a.source, s.key HAVING stories >= ?",
-            (at_least,),
-        ).fetchall()
-
-    def boilerplate(self, source: str | None = None) -> list[Boilerplate]:
-        """The stored boilerplate sentences (of one outlet), most widespread first."""
-        where, values = ("WHERE source = ?", (source,)) if source is not None else ("", ())
-        rows = self.db.execute(
-            f"SELECT source, key, sentence, articles FROM boilerplate {where} ORDER BY source, articles DESC, sentence",
-            values,
-        )
-        return [Boilerplate(*row) for row in rows]
-
-    def set_boilerplate(self, found: dict[tuple[str, int], int]) -> None:
-        """Replace the boilerplate table with `found` ((outlet, key) -> stories); the text shown
-        for each is its first occurrence in the outlet's articles."""
-        self.db.execute("DELETE FROM boilerplate")
-        for (source, key), stories in found.items():
-            sentence = self.db.execute(
-                'SELECT substr(a.body, s.start + 1, s."end" - s.start) FROM sentences s'
-                " JOIN articles a ON a.id = s.article_id WHERE s.key = ? AND a.source = ? ORDER BY a.id LIMIT 1",
-                (key, source),
-            ).fetchone()[0]
-            self.db.execute("INSERT INTO boilerplate VALUES (?, ?, ?, ?)", (source, key, sentence, stories))
-
-    def articles_holding(self, sentences: Iterable[tuple[str, int]]) -> set[str]:
-        """The stored (non-duplicate) articles of each outlet that hold its sentence with that key."""
-        found: set[str] = set()
-        for source, key in sentences:
-            found.update(row[0] for row in self.db.execute(
-                "SELECT s.article_id FROM sentences s JOIN articles a ON a.id = s.article_id"
-                " WHERE s.key = ? AND a.source = ? AND a.duplicate_of IS NULL",
-                (key, source),
-            ))
-        return found
-
-    def boilerplate_spans(self, article_id: str) -> set[tuple[int, int]]:
-        """The spans of the article's sentences that are boilerplate of its outlet."""
-        return set(self.db.execute(
-            'SELECT s.start, s."end" FROM sentences s JOIN articles a ON a.id = s.article_id'
-            " JOIN boilerplate b ON b.source = a.source AND b.key = s.key WHERE s.article_id = ?",
-            (article_id,),
-        ))
-
-    def boilerplate_counts(self) -> dict[str, int]:
-        """Outlet -> how many boilerplate sentences it has."""
-        return dict(self.db.execute(
-            "SELECT source, count(*) FROM boilerplate GROUP BY source ORDER BY count(*) DESC, source"
-        ))
 
     # --- chunks -----------------------------------------------------------------------------
     def add_chunks(self, chunks: Iterable[Chunk], embeddings: np.ndarray) -> None:
