@@ -87,6 +87,7 @@ def build_answerer(settings: Settings, retriever: Retriever | None = None) -> An
 
 def build_library(settings: Settings, retriever: Retriever) -> Library:
     """Upload and delete articles (the /api/documents routes and the UI's admin panel), on either store."""
-    options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type)
+    options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type,
+                            boilerplate_min_articles=settings.boilerplate_min_articles)
     milvus = milvus_store(settings) if settings.store == "milvus" else None
     return Library(settings.corpus_dir, settings.index_dir, retriever.embedder, options, milvus=milvus)

@@ -12,6 +12,7 @@ from qa.answering.answer import MIN_ANSWER_CONFIDENCE
 from qa.errors import ConfigError
 from qa.index.dense import INDEX_TYPES
 from qa.index.embedding import DEFAULT_EMBED_MODEL
+from qa.ingest.boilerplate import DEFAULT_MIN_ARTICLES
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Settings:
     chunk_chars: int = 1000
     overlap_sentences: int = 1
     index_type: str = "flat"
+    boilerplate_min_articles: int = DEFAULT_MIN_ARTICLES  # stories of an outlet a boilerplate sentence is in; 0 = off
     store: str = "local"  # local (index folder: FAISS + BM25 + SQLite) | milvus
     milvus_uri: str = ""  # a .db file path (Milvus Lite) or http://host:19530 (server, cluster); default <index>/milvus.db
     milvus_token: str = ""  # "user:password" or an API key, for a secured server
@@ -53,6 +55,8 @@ class Settings:
             raise ConfigError(f"QA_MILVUS_URI must be a .db file (Milvus Lite) or http://host:19530, not {self.milvus_uri!r}")
         if not 50 <= self.chunk_chars <= 1000:
             raise ConfigError(f"QA_CHUNK_CHARS must be between 50 and 1000, not {self.chunk_chars}")
+        if self.boilerplate_min_articles == 1 or self.boilerplate_min_articles < 0:
+            raise ConfigError(f"QA_BOILERPLATE_MIN_ARTICLES must be 0 (off) or at least 2, not {self.boilerplate_min_articles}")
         if not 0.0 <= self.min_answer_confidence <= 1.0:
             raise ConfigError(f"QA_MIN_ANSWER_CONFIDENCE must be between 0 and 1, not {self.min_answer_confidence}")
 
@@ -73,6 +77,7 @@ ENV_VARS = {
     "chunk_chars": "QA_CHUNK_CHARS",
     "overlap_sentences": "QA_CHUNK_OVERLAP",
     "index_type": "QA_INDEX_TYPE",
+    "boilerplate_min_articles": "QA_BOILERPLATE_MIN_ARTICLES",
     "store": "QA_STORE",
     "milvus_uri": "QA_MILVUS_URI",
     "milvus_token": "QA_MILVUS_TOKEN",

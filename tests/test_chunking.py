@@ -47,3 +47,19 @@ def test_empty_body_gives_no_chunks_and_tiny_limit_is_refused() -> None:
     assert split_into_chunks(_article("   \n ")) == []
     with pytest.raises(ValueError):
         split_into_chunks(_article("x"), max_chars=10)
+
+
+def test_skipped_sentences_are_in_no_chunk_and_chunks_stay_exact_spans() -> None:
+    from qa.ingest.sentences import sentence_spans
+
+    body = " ".join(
+        f"Advertisement {i % 2}." if i % 5 == 4 else f"Fact {i}: the value was {i * 17} units." for i in range(40)
+    )
+    skip = {(s, e) for s, e in sentence_spans(body) if body[s:e].startswith("Advertisement")}
+    chunks = split_into_chunks(_article(body), max_chars=200, skip=skip)
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+    assert all(body[c.start : c.end] == c.text and "Advertisement" not in c.text for c in chunks)
+    for i in range(40):
+        if i % 5 != 4:
+            assert any(f"Fact {i}:" in c.text for c in chunks)
+    assert "Advertisement" in " ".join(c.text for c in split_into_chunks(_article(body), max_chars=200))

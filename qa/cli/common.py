@@ -13,7 +13,7 @@ from qa.settings import ENV_VARS, Settings, load_settings
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     flags = {"index_dir": getattr(args, "index", None)}
-    for name in ("chunk_chars", "index_type", "embed_model"):
+    for name in ("chunk_chars", "index_type", "embed_model", "boilerplate_min_articles"):
         flags[name] = getattr(args, name, None)
     return load_settings(os.environ, **flags)
 

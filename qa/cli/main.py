@@ -1,4 +1,4 @@
-"""The `qa` command: ingest, search, stats, serve (more subcommands register themselves below)."""
+"""The `qa` command: ingest, search, stats, boilerplate, serve (more subcommands register themselves below)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     corpus = Path(args.corpus) if args.corpus else settings.corpus_dir
     if not corpus.is_dir():
         raise QAError(f"No corpus folder at {corpus}/ — give the folder that holds the articles.")
-    options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type, args.rebuild)
+    options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type, args.rebuild,
+                            settings.boilerplate_min_articles)
     target = f"{settings.index_dir}/" if settings.store == "local" else f"Milvus at {settings.milvus_uri_or_default}"
     print(f"Ingesting {corpus}/ into {target} …", file=sys.stderr)
     embedder = make_embedder(settings)
@@ -79,12 +80,40 @@ def cmd_stats(args: argparse.Namespace) -> int:
         "index_bytes": size,
         "updated_at": meta.get("updated_at"),
         "top_outlets": dict(store.outlets()[:10]),
+        # Boilerplate is found by the local ingest only (see qa/ingest/boilerplate.py).
+        "boilerplate": store.boilerplate_counts() if settings.store == "local" else None,
     }
     if args.json:
         print(json.dumps(stats, ensure_ascii=False, indent=2))
         return 0
     for key, value in stats.items():
         print(f"{key:>18}: {value}")
+    return 0
+
+
+def cmd_boilerplate(args: argparse.Namespace) -> int:
+    from qa.index import generations
+    from qa.index.store import Store
+
+    settings = settings_from_args(args)
+    if settings.store != "local":
+        raise QAError("Boilerplate is found by the local ingest only; `qa boilerplate` reads a local index (QA_STORE=local).")
+    store = Store(generations.require_generation(settings.index_dir) / generations.STORE_FILE, readonly=True)
+    found = store.boilerplate(args.source)
+    if args.source is not None and not found and args.source not in dict(store.outlets()):
+        raise QAError(f"No outlet named {args.source!r} in the index — `qa stats` lists them.")
+    if args.json:
+        print(json.dumps([{"source": b.source, "sentence": b.sentence, "articles": b.articles} for b in found],
+                         ensure_ascii=False, indent=2))
+        return 0
+    source = None
+    for item in found:
+        if item.source != source:
+            source = item.source
+            print(f"{source}:")
+        print(f"  {item.articles:4}  {' '.join(item.sentence.split())}")
+    if not found:
+        print("no boilerplate sentences found")
     return 0
 
 
@@ -107,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--rebuild", action="store_true", help="re-read and re-embed everything")
     ingest.add_argument("--chunk-chars", type=int, help=env_help("max chunk length in characters", "chunk_chars"))
     ingest.add_argument("--index-type", choices=["flat", "hnsw"], help=env_help("FAISS index: exact or approximate", "index_type"))
+    ingest.add_argument("--boilerplate-min-articles", type=int, metavar="N",
+                        help=env_help("a sentence in N stories of one outlet is boilerplate; 0 = off", "boilerplate_min_articles"))
     ingest.add_argument("--embed-model", help=env_help("sentence-transformers model", "embed_model"))
     ingest.add_argument("--workers", type=int, default=1, metavar="N", help="embed in N processes (default 1)")
     ingest.set_defaults(func=cmd_ingest)
@@ -120,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="what the index holds")
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(func=cmd_stats)
+
+    boiler = sub.add_parser("boilerplate", help="list the sentences kept out of chunks as outlets' boilerplate")
+    boiler.add_argument("--source", metavar="OUTLET", help="only this outlet's (as `qa stats` names it)")
+    boiler.add_argument("--json", action="store_true", help="print JSON")
+    boiler.set_defaults(func=cmd_boilerplate)
 
     serve = sub.add_parser("serve", help="start the chat UI and the HTTP API (same as python app.py)")
     serve.add_argument("--host", help="address to listen on (env QA_HOST, default 127.0.0.1 without API keys, 0.0.0.0 with them)")

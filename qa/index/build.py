@@ -1,5 +1,11 @@
-"""How does the corpus become an index? Scan files, re-read only what changed, embed new chunks,
-rebuild the vector and keyword indexes, and switch generations atomically."""
+"""How does the corpus become an index? Scan files, re-read only what changed, find each outlet's
+boilerplate, embed new chunks, rebuild the vector and keyword indexes, and switch generations
+atomically.
+
+Boilerplate (`qa.ingest.boilerplate`) is counted over the whole index, so it can change when other
+articles arrive or leave: each ingest recomputes it from the stored sentences, and the articles
+that hold a sentence whose status changed are chunked again; chunks whose span is unchanged keep
+their vectors, so only the chunks that changed are embedded."""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from qa.index.dense import build_dense_index, write_dense_index
 from qa.index.embedding import PASSAGE_TEMPLATE, Embedder, passage_text
 from qa.index.keyword import build_keyword_index
 from qa.index.store import Store
-from qa.ingest import dedup
+from qa.ingest import boilerplate, dedup
 from qa.ingest.chunking import split_into_chunks
 from qa.ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from qa.types import Article, Chunk
@@ -33,6 +39,7 @@ class IngestOptions:
     overlap_sentences: int = 1
     index_type: str = "flat"
     rebuild: bool = False
+    boilerplate_min_articles: int = boilerplate.DEFAULT_MIN_ARTICLES  # 0: keep every sentence
 
 
 @dataclass
@@ -42,6 +49,7 @@ class IngestReport:
     removed: int = 0
     unchanged: int = 0
     duplicates: int = 0
+    rechunked: int = 0  # stored articles chunked again because their outlet's boilerplate changed
     chunks: int = 0
     seconds: float = 0.0
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -58,6 +66,8 @@ class IngestReport:
             f"skipped {len(self.skipped)} (unchanged {self.unchanged}, exact duplicates {self.duplicates}); "
             f"{self.chunks} chunks embedded in {self.seconds:.1f} s ({rate:.1f} chunks/s)"
         )
+        if self.rechunked:
+            line += f"; {self.rechunked} articles re-chunked as their outlet's boilerplate changed"
         reasons = "".join(f"\n  skipped {path}: {why}" for path, why in self.skipped)
         return line + reasons
 
@@ -122,13 +132,15 @@ def ingest_corpus(
         if live is not None and not options.rebuild:
             store = Store(live / generations.STORE_FILE, readonly=True)
             generations.check_compatible(store.meta(), expected_meta, index_dir)
-            known, index_type = store.file_hashes(), store.meta().get("index_type")
+            known, meta = store.file_hashes(), store.meta()
             store.close()
         else:
-            known, index_type = {}, None
+            known, meta = {}, {}
 
         hashes, gone, loaded = read_changes(corpus, known, report)
-        if not loaded and not gone and not options.rebuild and index_type == options.index_type:
+        same_options = (meta.get("index_type"), meta.get("boilerplate_min_articles")) == (
+            options.index_type, str(options.boilerplate_min_articles))
+        if not loaded and not gone and not options.rebuild and same_options:
             report.seconds = time.perf_counter() - started
             return report
 
@@ -138,6 +150,7 @@ def ingest_corpus(
             with store.db:
                 _apply(store, known, hashes, loaded, gone, embedder, options, report, progress)
                 store.set_meta({**expected_meta, "index_type": options.index_type,
+                                "boilerplate_min_articles": str(options.boilerplate_min_articles),
                                 "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
             _write_search_indexes(store, folder, options.index_type)
             store.close()
@@ -192,10 +205,13 @@ def _apply(
     report: IngestReport,
     progress: Callable[[int, int], Callable[[int], None]] | None,
 ) -> None:
+    heirs: set[str] = set()  # duplicates that may inherit chunks cut by another outlet's boilerplate
     for rel in gone:
+        heirs.update(store.duplicates_in_other_files(rel))
         report.removed += len(store.remove_file(rel))
-    new_chunks: list[tuple[Article, Chunk]] = []
+    fresh: list[Article] = []
     for rel, articles in loaded.items():
+        heirs.update(store.duplicates_in_other_files(rel))
         previous = set(store.remove_file(rel)) if rel in known else set()
         for article in articles:
             report.updated += article.id in previous
@@ -203,18 +219,46 @@ def _apply(
             digest = dedup.content_hash(article.body)
             canonical = store.canonical_for_hash(digest)
             store.add_article(article, digest, dedup.minhash(article.body), canonical)
+            store.add_sentences(article.id, boilerplate.keyed_sentences(article.body))
             if canonical is not None:
                 report.duplicates += 1
-                continue
-            new_chunks.extend(
-                (article, chunk)
-                for chunk in split_into_chunks(article, options.chunk_chars, options.overlap_sentences)
-            )
+            else:
+                fresh.append(article)
         report.removed += len(previous - {a.id for a in articles})
         store.set_file(rel, hashes[rel], sum(len(a.body) for a in articles))
+    store.set_near_duplicates(dedup.near_duplicate_links(*store.signatures()))
+    stale = (_refresh_boilerplate(store, options.boilerplate_min_articles) | heirs) - {a.id for a in fresh}
+
+    new_chunks: list[tuple[Article, Chunk]] = []
+    for article in fresh:
+        new_chunks.extend((article, chunk) for chunk in _chunk(store, article, options))
+    for article_id in sorted(stale):
+        article = store.article(article_id)
+        if article is None or not store.is_canonical(article_id):
+            continue  # gone, or an exact duplicate that another copy's chunks stand for
+        missing = store.replace_chunks(article_id, _chunk(store, article, options))
+        new_chunks.extend((article, chunk) for chunk in missing)
+        report.rechunked += article_id not in heirs
     texts = [passage_text(article, chunk) for article, chunk in new_chunks]
     tick = progress(len(texts)) if progress and texts else None
     vectors = embedder.embed(texts, tick)
     store.add_chunks([chunk for _, chunk in new_chunks], vectors)
     report.chunks = len(new_chunks)
-    store.set_near_duplicates(dedup.near_duplicate_links(*store.signatures()))
+
+
+def _chunk(store: Store, article: Article, options: IngestOptions) -> list[Chunk]:
+    skip = store.boilerplate_spans(article.id)
+    return split_into_chunks(article, options.chunk_chars, options.overlap_sentences, skip)
+
+
+def _refresh_boilerplate(store: Store, min_articles: int) -> set[str]:
+    """Recompute every outlet's boilerplate from the stored sentences; returns the stored articles
+    that hold a sentence whose status changed (their chunks are stale)."""
+    for article_id in store.articles_without_sentences():  # an index from before boilerplate
+        article = store.article(article_id)
+        store.add_sentences(article_id, boilerplate.keyed_sentences(article.body if article else ""))
+    before = {(b.source, b.key): b.articles for b in store.boilerplate()}
+    found = boilerplate.select_boilerplate(store.sentence_spread(max(2, min_articles)), min_articles)
+    if found != before:
+        store.set_boilerplate(found)
+    return store.articles_holding(set(before) ^ set(found))

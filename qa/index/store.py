@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.index.sentence_tables import SentenceTables
 from qa.types import Article, Chunk
 
 SCHEMA_VERSION = "1"
@@ -35,6 +36,15 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, embedding BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS sentences (  -- every sentence of every article, for boilerplate counts
+    article_id TEXT NOT NULL, key INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentences_article ON sentences(article_id);
+CREATE INDEX IF NOT EXISTS sentences_key ON sentences(key);
+CREATE TABLE IF NOT EXISTS boilerplate (  -- an outlet's boilerplate sentences: in no chunk
+    source TEXT NOT NULL, key INTEGER NOT NULL, sentence TEXT NOT NULL, articles INTEGER NOT NULL,
+    PRIMARY KEY (source, key)
+);
 """
 
 _ARTICLE_FIELDS = "id, title, body, source, url, published_at, author, category, place, path"
@@ -57,8 +67,8 @@ class StoredChunk:
     near_duplicate_of: str | None
 
 
-class Store:
-    """The SQLite database of one index generation."""
+class Store(SentenceTables):
+    """The SQLite database of one index generation (its sentence and boilerplate tables: `SentenceTables`)."""
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = path
@@ -122,7 +132,16 @@ class Store:
             )
         else:
             self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+        self.db.execute("DELETE FROM sentences WHERE article_id = ?", (article_id,))
         self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+
+    def duplicates_in_other_files(self, path: str) -> list[str]:
+        """Articles of other files that exactly duplicate one of this file's articles (one of
+        them inherits its chunks when the file goes)."""
+        return [row[0] for row in self.db.execute(
+            "SELECT d.id FROM articles d JOIN articles a ON d.duplicate_of = a.id WHERE a.path = ? AND d.path != ?",
+            (path, path),
+        )]
 
     def canonical_for_hash(self, content_hash: str) -> str | None:
         row = self.db.execute(
@@ -130,6 +149,11 @@ class Store:
             (content_hash,),
         ).fetchone()
         return row[0] if row else None
+
+    def is_canonical(self, article_id: str) -> bool:
+        """True when the article is stored and is not an exact duplicate of another."""
+        row = self.db.execute("SELECT duplicate_of FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row is not None and row[0] is None
 
     def article(self, article_id: str) -> Article | None:
         row = self.db.execute(f"SELECT {_ARTICLE_FIELDS} FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -168,6 +192,21 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, ?)",
             rows,
         )
+
+    def replace_chunks(self, article_id: str, chunks: list[Chunk]) -> list[Chunk]:
+        """Make `chunks` the article's chunks: stored ones with the same span keep their row, id
+        and vector (renumbered), the rest are deleted. Returns the chunks that still need a vector."""
+        old = {(start, end): chunk_id for chunk_id, start, end in self.db.execute(
+            'SELECT id, start, "end" FROM chunks WHERE article_id = ?', (article_id,))}
+        missing = []
+        for chunk in chunks:
+            chunk_id = old.pop((chunk.start, chunk.end), None)
+            if chunk_id is None:
+                missing.append(chunk)
+            else:
+                self.db.execute("UPDATE chunks SET position = ? WHERE id = ?", (chunk.position, chunk_id))
+        self.db.executemany("DELETE FROM chunks WHERE id = ?", [(chunk_id,) for chunk_id in old.values()])
+        return missing
 
     def embeddings(self) -> tuple[np.ndarray, np.ndarray]:
         """All chunk ids and their vectors, in id order."""
