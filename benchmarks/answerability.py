@@ -3,8 +3,9 @@ without the language model.
 
     python benchmarks/answerability.py benchmarks/questions/dev.jsonl [MORE.json …] [--sample N] [--thresholds 0.5 0.6 0.7]
 
-For every single-turn question: the shape it is given, the passages the model would read, and the
-share of the focus weight (idf of its names and rare words) those passages hold. Printed per set:
+For every single-turn question: the shape it is given, the chunks retrieved for it, and the share
+of the focus weight (idf of its names and rare words) those chunks hold — 0 when words no article
+contains carry more than `MAX_UNSEEN_FOCUS` of it. Printed per set:
 answerable and unanswerable questions declined before the model at each threshold, and shape
 accuracy where the set labels shapes. Follow-ups are left out (resolving them needs the model).
 """
@@ -21,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from qa.answering.answerability import MIN_EVIDENCE_FOCUS, held_share  # noqa: E402
+from qa.answering.answerability import MAX_UNSEEN_FOCUS, MIN_EVIDENCE_FOCUS, held_share  # noqa: E402
 from qa.compose import build_answerer  # noqa: E402
 from qa.evaluation.questions import load_questions, select_questions  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
@@ -41,8 +42,11 @@ def main() -> None:
         for q in questions:
             now = date.fromisoformat(q.now) if q.now else None
             asked = answerer.understand(q.question, now=now)
-            _, passages = answerer.evidence(asked.standalone, answerer.shapes[asked.shape], None, now)
-            share = held_share(asked.focus, [f"{p.hit.title} {p.text}" for p in passages]) if passages else 0.0
+            hits, _ = answerer.evidence(asked.standalone, answerer.shapes[asked.shape], None, now)
+            total = sum(w for _, w in asked.focus) or 1.0
+            unseen = sum(w for _, w in asked.focus if w >= asked.unseen) / total
+            # A question whose unseen words carry too much of its focus is declined whatever the chunks hold.
+            share = 0.0 if unseen > MAX_UNSEEN_FOCUS else held_share(asked.focus, [f"{h.title} {h.text}" for h in hits])
             rows.append((q, asked, share))
         print(f"\n{path} ({len(rows)} single-turn questions)")
         for threshold in sorted(set(args.thresholds)):

@@ -7,7 +7,8 @@ An article is caught when the detector flags a sentence of its body (the answere
 the whole article, so its payload never reaches the model). Reported for the catalogue
 (`qa.answering.untrusted`), the classifier (`qa.answering.instructions`) and both together, with
 false positives on the held-out set's benign look-alikes and on every sentence of the demo corpus
-(all of them real news: every flag is a false positive). `--thresholds` sweeps the classifier's.
+of the test-split articles (all of them real news, none learnt from: every flag is a false
+positive; `--all-articles` for the whole corpus). `--thresholds` sweeps the classifier's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -26,12 +28,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from benchmarks.injection_false_positives import corpus_files, read_body  # noqa: E402
 from qa.answering.instructions import THRESHOLD, InstructionClassifier  # noqa: E402
 from qa.answering.untrusted import is_instruction_like  # noqa: E402
-from qa.index.embedding import SentenceTransformerEmbedder  # noqa: E402
 from qa.ingest.sentences import sentence_spans  # noqa: E402
 
 
 def sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def _url(path: Path) -> str:
+    match = re.search(r"^url: (.*)$", path.read_text(encoding="utf-8")[:2000], re.M)
+    return match.group(1).strip("'\"") if match else ""
 
 
 def main() -> None:
@@ -40,13 +46,19 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=Path("corpus"))
     parser.add_argument("--sample", type=int, default=0, help="score N random corpus sentences (default: all)")
     parser.add_argument("--thresholds", type=float, nargs="*", default=[THRESHOLD])
+    parser.add_argument("--all-articles", dest="test_split", action="store_false",
+                        help="count false positives on every corpus article, not only the test split's")
     args = parser.parse_args()
     data = json.loads(args.heldout.read_text(encoding="utf-8"))
-    classifier = InstructionClassifier(SentenceTransformerEmbedder(), Path.home() / ".cache" / "newsroom-qa")
+    classifier = InstructionClassifier()
     variants = data["variants"]
     bodies = [sentences(v["article"]["body"]) for v in variants]
     benign = [b["text"] for b in data.get("benign", [])]
-    news = [s for path in corpus_files(args.corpus) for s in sentences(read_body(path)) if len(s.split()) >= 3]
+    # Sentences of the test-split articles: the classifier learnt news from the dev split's.
+    splits = json.loads(Path("benchmarks/questions/stories.json").read_text(encoding="utf-8"))
+    test_urls = {url for url, story in splits.items() if story["split"] == "test"}
+    files = [p for p in corpus_files(args.corpus) if _url(p) in test_urls] if args.test_split else corpus_files(args.corpus)
+    news = [s for path in files for s in sentences(read_body(path)) if len(s.split()) >= 3]
     if args.sample and args.sample < len(news):
         news = random.Random(0).sample(news, args.sample)
     flat = [s for body in bodies for s in body]

@@ -79,9 +79,9 @@ def test_a_rewrite_that_leaves_a_pronoun_unresolved_falls_back_to_joining(retrie
 
 
 def test_a_question_too_short_to_stand_alone_is_rewritten(retriever) -> None:
-    llm = FakeLLM(["How did Quimperle Bank shares move on the merger talk?", "Shares rose [1]."])
+    llm = FakeLLM(["How did Quimperle Bank shares do after the merger talk?", "Shares rose [1]."])
     history = [Turn("What happened to Quimperle Bank?", "Merger talk [1].")]
-    answer = Answerer(retriever, llm).ask("How did shares move?", history)
+    answer = Answerer(retriever, llm).ask("How did shares do?", history)
     assert len(llm.prompts) == 2 and answer.question.startswith("How did Quimperle Bank shares")
 
 
@@ -126,9 +126,8 @@ def test_question_about_an_outlet_the_corpus_lacks_is_declined_without_the_model
 def test_an_answer_found_in_no_retrieved_article_is_withheld(retriever) -> None:
     made_up = Answerer(retriever, FakeLLM(["Tokyo [1]. The survey was led from Tokyo [1]."])).ask(
         "Which city led the survey at the Zorblax glacier's edge?")
-    # Not shown; the evidence, which holds what the question is about, is shown as quotations instead.
-    assert "Tokyo" not in made_up.answer and made_up.answer.startswith(EVIDENCE_LEAD) and not made_up.short_answer
-    assert made_up.claims and all(c.verbatim and c.supported for c in made_up.claims)
+    # Not shown; no sentence holds enough of what the question is about to be shown instead.
+    assert "Tokyo" not in made_up.answer and made_up.abstained and not made_up.short_answer
     read = Answerer(retriever, FakeLLM(["Meltwater lakes [1]. The survey found meltwater lakes forming at the glacier's edge [1]."])).ask(
         "What did the survey find at the Zorblax glacier's edge?")
     assert not read.abstained and read.citations[0].supported
@@ -168,7 +167,7 @@ def test_yes_no_answers_are_not_withheld_for_low_confidence(retriever) -> None:
 def test_a_lone_letter_answer_is_withheld(retriever) -> None:
     reply = "Answer: A\nExplanation: The survey found meltwater lakes forming at the glacier's edge [1]."
     answer = Answerer(retriever, FakeLLM([reply], prob=0.99)).ask("Which letter starts what the survey found at the Zorblax glacier?")
-    assert answer.abstained and not answer.citations
+    assert answer.short_answer == "" and not answer.answer.startswith("A")  # the letter is not given as the answer
 
 
 def test_the_confidence_threshold_is_a_setting(retriever, index_dir) -> None:

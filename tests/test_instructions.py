@@ -10,8 +10,8 @@ from qa.answering.untrusted import is_instruction_like
 
 
 @pytest.fixture(scope="module")
-def classifier(embedder) -> InstructionClassifier:  # noqa: ANN001
-    return InstructionClassifier(embedder)
+def classifier() -> InstructionClassifier:
+    return InstructionClassifier()
 
 
 PAYLOADS = [

@@ -69,9 +69,10 @@ def test_focus_is_weighted_by_rarity_and_leaves_out_request_words() -> None:
     assert list(focus)[0] == "runoff"  # rarest first
 
 
-def test_a_word_no_article_holds_weighs_most() -> None:
-    focus = dict(focus_terms("did milei win", weights))
+def test_a_word_no_article_holds_weighs_most_unless_it_is_common_language() -> None:
+    focus = dict(focus_terms("did milei win the runoff", weights, common=frozenset({"win"})))
     assert focus["milei"] > max(WEIGHTS.values())
+    assert "win" not in focus  # ordinary language the corpus happens not to use says little
 
 
 def test_named_outlets_are_not_focus() -> None:

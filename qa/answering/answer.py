@@ -99,7 +99,7 @@ class Answerer:
     ) -> None:
         self.retriever = retriever
         self.classifier = ShapeClassifier(retriever.embedder, cache_dir)
-        self.instructions = InstructionClassifier(retriever.embedder, cache_dir)
+        self.instructions = InstructionClassifier()
         self.llm = llm
         self.min_confidence = min_confidence
         self.k = k
@@ -156,8 +156,9 @@ class Answerer:
         """The question's shape, standalone form, focus, window and outlets (`qa.answering.understand`)."""
         standalone = self.rewrite(question, history)
         plan = self.retriever.plan(standalone, now)
+        vocabulary = getattr(self.embedder, "vocabulary", None)
         return understand(question, standalone, plan, self.retriever.outlets(), self.retriever.term_weights,
-                          self.classifier, shape, self.retriever.unseen_weight())
+                          self.classifier, shape, self.retriever.unseen_weight(), vocabulary() if vocabulary else frozenset())
 
     def _stream(
         self, question: str, history: Sequence[Turn], k: int | None, filters: Filters | None, now: date | None,
@@ -171,7 +172,7 @@ class Answerer:
         hits, passages = ([], []) if asked.missing_outlets else self.evidence(asked.standalone, form, filters, now)
         # Answer only from evidence that holds the question's focus: a small model otherwise
         # answers whatever it is given (a Californian heat wave for Lahaina, Trump for Argentina).
-        answerable = evidence_holds(asked.focus, passages)
+        answerable = bool(passages) and evidence_holds(asked.focus, hits, asked.unseen)
         retrieved = time.perf_counter()
         if passages:
             yield Sources(sources_of(asked.standalone, passages), round((retrieved - started) * 1000, 1))

@@ -55,9 +55,9 @@ _DECISIVE = (
 _COMPARE_WORDS = re.compile(r"\bcompar\w*|\bcontrast\w*|\bdiffer\w*|\bversus\b|\bvs\.?\b|\bboth\b|\bcover\w*|\bframe\w*|"
                             r"\bportray\w*|\breport\w*|\bsay|\bsaid\b|\bdescrib\w*", re.I)
 _YES_NO = re.compile(r"^(?:is|are|was|were|do|does|did|has|have|had|will|would|should)\b(?! there\b)", re.I)
-# Words of five letters or fewer are not spelling-corrected: short names ("milei") sit one edit
-# away from common words ("mile").
-MIN_CORRECTED_LETTERS = 6
+# Words of six letters or fewer are not spelling-corrected: short names ("milei", "magill") sit one
+# edit away from common words ("mile", "agile").
+MIN_CORRECTED_LETTERS = 7
 UNKNOWN_WEIGHT = 9.0  # a word no chunk holds, when the index's own ceiling is not given (~8,000 chunks)
 
 Weights = Callable[[set[str]], dict[str, float]]
@@ -74,6 +74,7 @@ class Understanding:
     window: tuple[DateRange, ...] = ()
     outlets: tuple[str, ...] = ()  # carried outlets the question names
     missing_outlets: tuple[str, ...] = ()  # sources it asks about that the corpus does not carry
+    unseen: float = UNKNOWN_WEIGHT  # the weight of a word no chunk holds (the most a focus term weighs)
 
     @property
     def focus_weight(self) -> float:
@@ -135,24 +136,35 @@ _FUNCTION_WORDS = STOP_WORDS | frozenset(
     very so too if because while during since until now then here one ones there their theirs whose
     whats hows whos""".split()
 )
-_LETTERS = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
+_LETTERS = re.compile(r"[^\W_][\w'’-]*")  # words in any script ("Beyoncé", "Zürich")
 
 
 def focus_terms(
-    text: str, weights: Weights, exclude: Sequence[str] = (), unseen: float = UNKNOWN_WEIGHT
+    text: str, weights: Weights, exclude: Sequence[str] = (), unseen: float = UNKNOWN_WEIGHT,
+    common: frozenset[str] = frozenset(),
 ) -> tuple[tuple[str, float], ...]:
     """The question's content words (stemmed as the keyword index stems them) with their rarity in
     the corpus (BM25 idf), rarest first. Words that ask for a form of answer, chat filler and the
-    `exclude` texts' words (outlets named, dates) are not focus; a word no article contains gets
-    `unseen`, the highest weight, since nothing can hold it."""
+    `exclude` texts' words (outlets named, dates) are not focus. A word no article contains gets
+    `unseen`, the highest weight, since nothing can hold it — unless it is `common` language (the
+    embedding tokenizer's whole words: "find", "career" in a small corpus) or three letters or
+    fewer (chat shorthand): those say little about the subject and are left out."""
     excluded = set(request_words())
     for phrase in exclude:
         excluded |= set(tokenize([phrase])[0])
-    words = " ".join(w for w in _LETTERS.findall(text) if w.lower().replace("’", "'") not in _FUNCTION_WORDS)
-    tokens = [t for t in dict.fromkeys(tokenize([words])[0]) if t not in excluded]
-    known = weights(set(tokens))
-    # An unknown word of three letters or fewer is chat shorthand, not a name the articles lack.
-    focus = [(t, known.get(t) or unseen) for t in tokens if known.get(t) or len(t) > 3]
+    stems: dict[str, str] = {}
+    for word in _LETTERS.findall(text):
+        lowered = word.lower().replace("’", "'")
+        if lowered in _FUNCTION_WORDS:
+            continue
+        for stem in tokenize([word])[0]:
+            if stem not in excluded:
+                stems.setdefault(stem, lowered.split("'")[0])
+    known = weights(set(stems))
+    focus = [
+        (stem, known.get(stem) or unseen) for stem, word in stems.items()
+        if known.get(stem) or (len(stem) > 3 and word not in common)
+    ]
     return tuple(sorted(focus, key=lambda tw: -tw[1]))
 
 
@@ -175,7 +187,9 @@ def correct_spelling(text: str, weights: Weights) -> str:
     known = weights({s for v in stem_of.values() for s in v})
     fixes = {}
     for word, options in candidates.items():
-        scored = [(known.get(stem_of[c][0], 0.0), c) for c in options if len(stem_of[c]) == 1 and known.get(stem_of[c][0])]
+        # The correction's stem must be about as long as the word: "submersible" is not "subversive".
+        scored = [(known.get(stem_of[c][0], 0.0), c) for c in options
+                  if len(stem_of[c]) == 1 and known.get(stem_of[c][0]) and len(stem_of[c][0]) >= len(word) - 3]
         if scored:
             fixes[word] = min(scored)[1]  # the commonest (lowest idf) word one edit away
     return _WORD.sub(lambda m: fixes.get(m.group(0), m.group(0)), text) if fixes else text
@@ -243,6 +257,7 @@ def missing_sources(question: str, outlets: Sequence[str]) -> list[str]:
 def understand(
     question: str, standalone: str, plan: QueryPlan, outlets: Sequence[str], weights: Weights,
     classifier: ShapeClassifier, shape: str | None = None, unseen: float = UNKNOWN_WEIGHT,
+    common: frozenset[str] = frozenset(),
 ) -> Understanding:
     """The question's shape, focus, window and outlets; `standalone` is the question with its
     conversation resolved (`qa.answering.followups`), `plan` what retrieval reads of it."""
@@ -251,7 +266,7 @@ def understand(
     missing = tuple(missing_sources(standalone, outlets))
     exclude = [*plan.sources, *(o.split()[0] for o in plan.sources)]
     core = plan.core if plan.core else corrected
-    focus = focus_terms(correct_spelling(core, weights), weights, exclude, unseen)
+    focus = focus_terms(correct_spelling(core, weights), weights, exclude, unseen, common)
     return Understanding(
         question=question,
         standalone=corrected,
@@ -260,4 +275,5 @@ def understand(
         window=plan.dates,
         outlets=plan.sources,
         missing_outlets=missing,
+        unseen=unseen,
     )

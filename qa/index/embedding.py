@@ -45,6 +45,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.device = device
         self._model = None
+        self._vocabulary: frozenset[str] | None = None
 
     def _load(self):  # noqa: ANN202 - SentenceTransformer is imported lazily
         if self._model is None:
@@ -64,6 +65,15 @@ class SentenceTransformerEmbedder:
                     f"the bundled {DEFAULT_EMBED_MODEL!r}."
                 ) from exc
         return self._model
+
+    def vocabulary(self) -> frozenset[str]:
+        """The whole words of the model's tokenizer (WordPiece: about 20,000 common English words):
+        a word the corpus never uses but the tokenizer knows is ordinary language, not a name."""
+        if self._vocabulary is None:
+            tokenizer = getattr(self._load(), "tokenizer", None)
+            vocab = tokenizer.get_vocab() if tokenizer is not None else {}
+            self._vocabulary = frozenset(w for w in vocab if w.isalpha() and w.islower() and len(w) > 1)
+        return self._vocabulary
 
     @property
     def dim(self) -> int:

@@ -5,7 +5,6 @@ explicit filters, and at most a few passages per story."""
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
