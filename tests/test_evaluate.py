@@ -268,3 +268,28 @@ def test_cli_eval_with_answers_from_the_fake_llm(tiny_index: Path, tmp_path: Pat
     assert metrics["latency_ms"]["total"]["p50"] > 0
     records = read_results(out / "results.jsonl")
     assert all(r["answer"] for r in records)
+
+
+def test_two_question_sets_run_into_their_own_folders_and_print_side_by_side(tiny_index: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    dev = tiny_questions(tmp_path / "dev.jsonl", "no-such-id")
+    test = tiny_questions(tmp_path / "test.jsonl", "no-such-id")
+    out = tmp_path / "run"
+    assert main(["eval", str(dev), str(test), "--index", str(tiny_index), "--retrieval-only", "--out", str(out)]) == 0
+    assert (out / "dev" / "metrics.json").is_file() and (out / "test" / "metrics.json").is_file()
+    printed = capsys.readouterr().out
+    assert re.search(r"metric\s+dev\s+test", printed) and re.search(r"retrieval\.hits@10\s+0\.750\s+0\.750", printed)
+
+
+def test_the_answer_read_shape_and_unfounded_names_are_scored() -> None:
+    from qa.evaluation.summary import understanding_metrics
+    from qa.types import CitedClaim, Quote
+
+    q = question("q1", "who won argentinas presidential runoff", shape="fact", gold_articles=["https://gold"])
+    quote = Quote(1, "a", "Analysts said Donald Trump could end support for Ukraine.", 0, 10, 1.0)
+    trump = Answer(q.question, "Donald Trump [1].", False, [], "fake", TIMINGS, [hit(0, "x", url="https://gold")],
+                   "Donald Trump", [CitedClaim("Donald Trump.", (1,), (quote,), True)], shape="fact")
+    record = score_question(q, [], trump, 1.0)
+    assert record["read"] == {"recall@4": 1.0, "shape_correct": True, "unfounded_name_or_number": True}
+    summary = understanding_metrics([record, {**record, "follow_up": True, "read": {**record["read"], "shape_correct": False}}])
+    assert summary["shape_accuracy"] == 0.5 and summary["unfounded_names_or_numbers"] == 2
+    assert summary["shape_accuracy_by_shape"]["fact"] == {"accuracy": 0.5, "n": 2}

@@ -340,3 +340,22 @@ def test_the_support_judge_needs_quotes_that_hold_the_claims_words() -> None:
     assert quotes_cover(claim, ["Azerbaijan began an operation on Tuesday.", "At least 27 people have been killed."])
     assert not quotes_cover(claim, ["Azerbaijan began an operation on Tuesday."])  # half the claim is unquoted
     assert not quotes_cover(claim, [])
+
+
+def test_a_key_fact_phrased_in_the_questions_own_words_gives_no_credit() -> None:
+    from qa.evaluation.metrics import key_fact_recall
+
+    question = "Who won the runoff in Argentina?"
+    facts = [["Argentina", "runoff"], ["Milei"]]
+    assert key_fact_recall("The runoff in Argentina was won by Milei.", facts) == 1.0  # the old, lenient rule
+    assert key_fact_recall("The runoff in Argentina was won by Milei.", facts, question) == 0.5
+    assert key_fact_recall("It was the runoff in Argentina.", facts, question) == 0.0
+
+
+def test_an_unfounded_name_is_one_no_quote_ties_to_the_question() -> None:
+    from qa.evaluation.metrics import is_unfounded
+
+    question = "who won argentinas presidential runoff"
+    assert is_unfounded("Donald Trump", question, ["Analysts said Donald Trump could end support for Ukraine."])
+    assert not is_unfounded("Javier Milei", question, ["Javier Milei won Argentina's presidential runoff on Sunday."])
+    assert not is_unfounded("Yes", question, [])  # not a name or a number
