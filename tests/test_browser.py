@@ -121,7 +121,7 @@ def test_markup_in_an_article_is_shown_as_text_and_never_runs(page, app_url) -> 
     page.goto(app_url + "/")
     _ask(page, "What did the Snorkwater council hear about its website?")
     answer = _last_answer(page)
-    answer.locator(".qa-sources mark").wait_for()
+    answer.locator(".qa-sources mark").first.wait_for()
     text = answer.inner_text()
     assert "<script>window.__pwned = 1</script>" in text and "Snorkwater council <b>hears</b>" in text
     assert '<img src=x onerror="window.__pwned=1">' in text

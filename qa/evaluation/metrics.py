@@ -209,16 +209,24 @@ def names_or_numbers(text: str) -> set[str]:
     return {w.strip(".,;:%$") for w in words} - {"yes", "no", "the", "a", "an"}
 
 
+# Words of a typed question that ask rather than say what it is about ("can you tell me who …").
+_CHAT_WORDS = frozenset(
+    "can could would you your tell know give show please pls plz any idea whats what's who whose many much "
+    "did does do was were has have had get got just actually really like also there their they them".split()
+)
+
+
 def is_unfounded(short_answer: str, question: str, quotes: list[str]) -> bool:
     """A name or number answer that no quoted sentence both states and ties to the question: some
-    quote must hold the answer's names/numbers and half of the question's content words. Judged
-    only from the answer's returned quotes, independently of how the answerer checked it."""
+    quote must hold the answer's names/numbers and half of the question's words (its content words
+    of three letters or more, minus chat words). Judged only from the answer's returned quotes,
+    independently of how the answerer checked it."""
     from qa.answering.prompt import content_words
 
     wanted = names_or_numbers(short_answer)
     if not wanted:
         return False
-    asked = content_words(question)
+    asked = {w for w in content_words(question) if len(w) > 2} - _CHAT_WORDS
     for quote in quotes:
         lowered = quote.lower()
         if all(w in lowered for w in wanted) and len(asked & content_words(quote)) * 2 >= len(asked):
