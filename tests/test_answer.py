@@ -506,3 +506,9 @@ def test_a_follow_up_rewrite_that_drops_the_subject_gets_it_back(retriever) -> N
     history = [Turn("Why did Quimperle Bank shares jump?", "Merger talk lifted them [1].")]
     answer = Answerer(retriever, llm).ask("was anyone fired over it?", history)
     assert answer.question == "Was anyone fired over the merger talk? (Why did Quimperle Bank shares jump?)"
+
+
+def test_a_yes_without_an_explanation_is_withheld(retriever) -> None:
+    reply = "Answer: Yes"
+    answer = Answerer(retriever, FakeLLM([reply], prob=0.99)).ask("Did the survey find lakes at the Zorblax glacier's edge?")
+    assert answer.short_answer != "Yes"

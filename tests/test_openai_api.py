@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from qa.answering.answer import ABSTENTION_TEXT, Answerer
+from qa.answering.answer import ABSTENTION_TEXT, EVIDENCE_LEAD, Answerer
 from qa.answering.followups import REWRITE_PROMPT
 from qa.answering.llm import FakeLLM, Message
 from qa.errors import QAError
@@ -104,8 +104,10 @@ def test_final_chunk_replaces_a_streamed_reply_the_checks_rejected(client, llm) 
         model="newsroom-qa", messages=[{"role": "user", "content": QUESTION}], stream=True))
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
     final = chunks[-1]
-    assert "not able" in streamed and final.answer == ABSTENTION_TEXT
-    assert final.abstained is True and final.citations == []
+    assert "not able" in streamed and "not able" not in final.answer
+    # declined, or (the passages hold what the question is about) their best sentences as quotations
+    assert final.answer == ABSTENTION_TEXT or final.answer.startswith(EVIDENCE_LEAD)
+    assert (final.abstained is True and final.citations == []) or all(c["supported"] for c in final.citations)
 
 
 def test_history_and_filters_reach_the_answerer(client, llm) -> None:

@@ -42,7 +42,7 @@ def classifier(embedder) -> ShapeClassifier:  # noqa: ANN001
         ("whats behind the drop in bond yields", 0, "explain"),
         ("what did blinken tell aliyev", 0, "quote"),
         ("how did the union react to the deal", 0, "quote"),
-        ("how did the guardian and the independent cover britneys memoir", 2, "compare"),
+        ("compare how the guardian and the independent covered the memoir", 2, "compare"),
         ("techcrunch vs the verge on the altman firing", 2, "compare"),
         ("Did TechCrunch and The Verge both report the firing?", 2, "fact"),  # yes/no wants a yes or a no
     ],

@@ -52,8 +52,9 @@ _DECISIVE = (
                            r"\bwhat(?:'?s| is| has been| was)? (?:happening|going on)\b|\bany (?:news|updates?)\b", re.I)),
     ("explain", re.compile(r"\bwhy\b|\bhow come\b|\bexplain\w*\b", re.I)),
 )
-_COMPARE_WORDS = re.compile(r"\bcompar\w*|\bcontrast\w*|\bdiffer\w*|\bversus\b|\bvs\.?\b|\bboth\b|\bcover\w*|\bframe\w*|"
-                            r"\bportray\w*|\breport\w*|\bsay|\bsaid\b|\bdescrib\w*", re.I)
+_COMPARE_WORDS = re.compile(r"\bcompar\w*|\bcontrast\w*|\bdiffer\w*|\bversus\b|\bvs\.?\b|\bcover\w*|\bframe\w*|"
+                            r"\bportray\w*|\bdescrib\w*|\breport\w*|\bsay\b|\bsaid\b", re.I)
+MAX_FACT_TO_COMPARE = 0.5  # the examples' probability of a fact above which two outlets named are not a comparison
 _YES_NO = re.compile(r"^(?:is|are|was|were|do|does|did|has|have|had|will|would|should)\b(?! there\b)", re.I)
 # Words of six letters or fewer are not spelling-corrected: short names ("milei", "magill") sit one
 # edit away from common words ("mile", "agile").
@@ -83,8 +84,14 @@ class Understanding:
 
 @lru_cache(maxsize=1)
 def _examples() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    path = resources.files("qa.answering") / "data" / "shape_examples.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """Chat phrasings of every shape (`shape_examples.jsonl`) and benchmark-register facts
+    (`shape_examples_multihop.jsonl`, `scripts/make_benchmark_shape_examples.py`)."""
+    folder = resources.files("qa.answering") / "data"
+    rows = [
+        json.loads(line)
+        for name in ("shape_examples.jsonl", "shape_examples_multihop.jsonl")
+        for line in (folder / name).read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     rows = [r for r in rows if r.get("shape") in SHAPE_NAMES]
     return tuple(r["question"] for r in rows), tuple(r["shape"] for r in rows)
 
@@ -114,19 +121,20 @@ class ShapeClassifier:
 
     def classify(self, question: str, outlets_named: int = 0) -> str:
         """The shape: a decisive word wherever it stands, else the examples' vote. A comparison
-        needs two outlets named and a question that is not a yes/no one ("Did TechCrunch and The
-        Verge both report …?" wants a yes or a no); otherwise the next best shape is taken."""
+        needs two outlets named, a question that is not a yes/no one ("Did TechCrunch and The Verge
+        both report …?" wants a yes or a no) nor one the examples read as a fact ("Which company,
+        according to TechCrunch and The Verge, …?"), and the examples' vote or a word that compares
+        or describes coverage; otherwise the next best shape is taken."""
         yes_no = bool(_YES_NO.match(question.strip()))
-        if outlets_named >= 2 and not yes_no and _COMPARE_WORDS.search(question):
+        votes = self.scores(question)
+        ranked = sorted(votes, key=lambda s: -votes[s])
+        comparing = outlets_named >= 2 and not yes_no and votes.get("fact", 0.0) < MAX_FACT_TO_COMPARE
+        if comparing and (ranked[0] == "compare" or _COMPARE_WORDS.search(question)):
             return "compare"
         for shape, pattern in _DECISIVE:
             if pattern.search(question):
                 return shape
-        votes = self.scores(question)
-        for shape in sorted(votes, key=lambda s: -votes[s]):
-            if shape != "compare" or (outlets_named >= 2 and not yes_no):
-                return shape
-        return "fact"
+        return next((shape for shape in ranked if shape != "compare"), "fact")
 
 
 # Function words a question is made of, beyond the index's own stop list ("how many", "had been").

@@ -224,14 +224,17 @@ def coverage_scores(question: Question, answer: Answer, claims: list[dict[str, A
 def read_scores(question: Question, answer: Answer) -> dict[str, Any]:
     """What the answer read and said, judged from the answer alone: gold-article recall over the
     first 4 passages it read (for a follow-up: after the conversation was resolved), whether its
-    shape is the one asked for, and whether a name or number it gave is unfounded (no quote holds
-    it together with half the question's words)."""
+    shape is the one asked for, and whether a name or number it gave is unfounded (no quote, read
+    with its article's title, holds it together with half the question's words)."""
     recall = None
     if question.answerable and question.gold_articles:
         gold = set(question.gold_articles)
         keys = [h.url if h.url and h.url in gold else h.article_id for h in answer.hits]
         recall = recall_articles_at_k(keys, gold, 4)
-    quotes = [q.quote for c in answer.claims for q in c.quotes] + [c.quote for c in answer.citations]
+    # Each quote with its article's title: "18% of the country's GDP" is about Israel when the title says so.
+    titles = {c.n: c.title for c in answer.citations}
+    quotes = [f"{titles.get(q.n, '')} {q.quote}" for c in answer.claims for q in c.quotes]
+    quotes += [f"{c.title} {c.quote}" for c in answer.citations]
     unfounded = not answer.abstained and bool(answer.short_answer) and is_unfounded(answer.short_answer, question.question, quotes)
     return {
         "recall@4": recall,
