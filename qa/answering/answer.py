@@ -329,9 +329,9 @@ class Answerer:
         sure of and come from a sentence that holds the question's focus; a yes or a no needs an
         explanation (with its closest quotes); every other answer a claim its quotes support."""
         if form.short_answer and is_name_or_number(short):
+            # The name's own sentence is its evidence; the explanation around it may paraphrase.
             unsure = is_unsure(short, answer_confidence(probs or []), self.min_confidence)
-            if unsure or not answer_in_focus(short, asked.focus, passages):
-                return True
+            return unsure or not answer_in_focus(short, asked.focus, passages)
         if short in ("Yes", "No"):
             # A yes or a no needs an explanation, shown with its closest quotes, but not one its
             # quotes fully support: a comparison of two articles ("Does TechCrunch suggest …, while

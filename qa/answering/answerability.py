@@ -21,6 +21,8 @@ MIN_EVIDENCE_FOCUS = 0.3
 MAX_UNSEEN_FOCUS = 0.2
 # the sentence a name or number answer comes from (with its neighbours) must hold this share;
 MIN_SENTENCE_FOCUS = 0.5
+# — or, for a long question (MultiHop-RAG's run to 15 focus words), this share of its rarest three;
+RAREST_TERMS, RAREST_SHARE = 3, 0.3
 # and a sentence shown as evidence, when the model gives nothing that stands, this share.
 MIN_QUOTED_FOCUS = 0.75
 
@@ -69,11 +71,14 @@ def answer_sentences(answer: str, passages: Sequence[Passage]) -> list[tuple[Pas
 
 def answer_in_focus(answer: str, focus: Focus, passages: Sequence[Passage], threshold: float = MIN_SENTENCE_FOCUS) -> bool:
     """Does the answer come from a sentence that, with its neighbours and its article's title,
-    holds the question's focus? "Donald Trump" found in an analyst's sentence about Ukraine does
-    not answer who won Argentina's runoff."""
+    holds the question's focus (half its weight, or a third of its rarest three words' weight)?
+    "Donald Trump" found in an analyst's sentence about Ukraine does not answer who won
+    Argentina's runoff."""
+    rarest = list(focus)[:RAREST_TERMS]
     for passage, i in answer_sentences(answer, passages):
         window = [passage.sentence(passage.spans[j]) for j in range(max(0, i - 1), min(len(passage.spans), i + 2))]
-        if held_share(focus, [passage.hit.title, *window]) >= threshold:
+        texts = [passage.hit.title, *window]
+        if held_share(focus, texts) >= threshold or held_share(rarest, texts) >= RAREST_SHARE:
             return True
     return False
 
