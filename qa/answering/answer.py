@@ -107,8 +107,11 @@ class Answerer:
         self.turns = TurnQueue()  # first come, first served on a model that answers one at a time
 
     def warm_up(self) -> None:
-        """Load the embedding model, the index and the language model now rather than on first use."""
+        """Load the embedding model, the index, the question and instruction classifiers and the
+        language model now rather than on first use."""
         self.retriever.search("warm up", k=1)
+        self.classifier.scores("warm up")
+        self.instructions.probabilities(["warm up"])
         load = getattr(self.llm, "_load", None)
         if load:
             load()

@@ -77,10 +77,6 @@ class Understanding:
     missing_outlets: tuple[str, ...] = ()  # sources it asks about that the corpus does not carry
     unseen: float = UNKNOWN_WEIGHT  # the weight of a word no chunk holds (the most a focus term weighs)
 
-    @property
-    def focus_weight(self) -> float:
-        return sum(w for _, w in self.focus)
-
 
 @lru_cache(maxsize=1)
 def _examples() -> tuple[tuple[str, ...], tuple[str, ...]]:
