@@ -99,6 +99,9 @@ def test_spelling_is_corrected_against_the_corpus_vocabulary() -> None:
         ("what did blinken tell aliyev", []),
         ("according to the Armenians in Karabakh, how many people had been killed?", []),
         ("what has he been saying about it", []),
+        ("Considering the information from a Bloomberg article on Sudan", ["Bloomberg"]),
+        ("Does the Polygon article suggest it is based on shared stories?", []),
+        ("Who, as reported by The Verge and in contrast to the prosecution in a Fortune report, …?", []),  # no junk name
     ],
 )
 def test_sources_are_read_from_the_form_of_the_question(question: str, sources: list[str]) -> None:

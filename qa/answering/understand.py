@@ -216,12 +216,13 @@ _SOURCE_ASKED = [
         r"\bwhat (?:has|have|did|does|do|is|are|was|were) (?P<name>[\w.&' -]{2,40}?) (?:been )?"
         r"(?:report|reporting|reported|writ\w*|wrote|publish\w*|cover\w*)\b.{0,40}?\b(?:about|on|regarding)\b",
         r"\bhow (?:did|does|has|have|is|was) (?P<name>[\w.&' -]{2,40}?) (?:been )?(?:cover\w*|report\w*|describ\w*|frame\w*|portray\w*)\b",
-        r"\b(?:in|from|on|by) (?P<name>[\w.&' -]{2,40}?)(?:'s|’s)? (?:coverage|reporting|article|articles|report|story|stories|piece)\b",
+        r"\b(?:in|from|by) (?:the )?(?P<name>[\w.&' -]{2,40}?)(?:'s|’s)? (?:coverage|reporting|article|articles|report)\b",
         r"\b(?P<name>[\w.&' -]{2,40}?)(?:'s|’s|s) (?:coverage|reporting)\b",
         r"\baccording to (?P<name>[\w.&' -]{2,40}?)(?:'s|’s)? (?:report\w*|coverage|article|story)\b",
         r"\b(?:did|has|have) (?P<name>[\w.&' -]{2,40}?) (?:report|reported|cover|covered|write|written|publish|published)\b",
     )
 ]
+_NOT_IN_A_NAME = frozenset("a an the in of to on at by for from with both another other each either contrast".split())
 _NOT_A_SOURCE = re.compile(
     r"^(?:the |a |an )?(?:he|she|they|it|you|we|i|anyone|anybody|everyone|people|media|press|news|outlets?|sources?|"
     r"papers?|newspapers?|reporters?|journalists?|articles?|the articles?|this|that|these|those|them|who|which|what)$",
@@ -234,12 +235,17 @@ def asked_sources(question: str) -> list[str]:
     about …", "bloomberg's coverage of …", "according to the BBC's report"), read from the form of
     the question rather than from a list of outlet names."""
     names = []
+    capitalised = any(ch.isupper() for ch in question[1:])
     for pattern in _SOURCE_ASKED:
         for match in pattern.finditer(question):
             for part in re.split(r",|\b(?:and|or|vs\.?|versus)\b", match["name"]):
-                name = re.sub(r"^(?:the|what|how|did|has|have)\s+", "", part.strip(), flags=re.I).strip(" .'")
-                if name and not _NOT_A_SOURCE.match(name) and len(name.split()) <= 4:
-                    names.append(name)
+                name = re.sub(r"^(?:(?:the|a|an|what|how|did|has|have)\s+)+", "", part.strip(), flags=re.I).strip(" .'")
+                words = name.lower().split()
+                if not name or _NOT_A_SOURCE.match(name) or len(words) > 4 or set(words) & _NOT_IN_A_NAME:
+                    continue
+                if capitalised and not name[0].isupper():
+                    continue  # a writer who capitalises names would capitalise an outlet's
+                names.append(name)
     return list(dict.fromkeys(names))
 
 
