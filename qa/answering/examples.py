@@ -1,6 +1,6 @@
 """Labelled example texts embedded once per embedding model: kept in memory for the process and on
-disk beside the model cache (keyed by model name and the texts), so the shape and instruction
-classifiers cost their embedding pass once, not per question, per answerer or per process."""
+disk beside the model cache (keyed by model name and the texts), so the shape classifier pays
+its embedding pass once, not per question, per answerer or per process."""
 
 from __future__ import annotations
 
