@@ -122,7 +122,8 @@ class Answer:
     ("Yes", "27", a name; empty for shapes without one); `answer` is the full text with [n]
     citation markers; `citations` lists each cited passage once (its best quote), `claims` every
     answer sentence with its own quotes; `shape` is how the question was answered (fact, explain,
-    quote, summary, timeline, compare)."""
+    quote, summary, timeline, compare); `claims_written` counts the sentences the model wrote before
+    they were checked (None when not known), so a reader can see how many were dropped."""
 
     question: str
     answer: str
@@ -134,3 +135,4 @@ class Answer:
     short_answer: str = ""
     claims: list[CitedClaim] = field(default_factory=list)
     shape: str = "fact"
+    claims_written: int | None = None

@@ -231,6 +231,7 @@ class Answerer:
             short_answer=short,
             claims=claims,
             shape=form.name,
+            claims_written=len(parse_claims(labels.text())),
         )
 
     def _verify(
