@@ -52,6 +52,18 @@ def test_a_name_must_come_from_a_sentence_holding_the_focus() -> None:
     assert not answer_in_focus("Sergio Massa", FOCUS, passages)  # in no passage at all
 
 
+def test_a_multi_hop_answer_is_named_beside_each_part_of_the_question() -> None:
+    # "who, accused of fraud at FTX, had a colleague testify about withdrawals?": each article names
+    # him beside one part; no single sentence holds half the focus, their pooled windows do
+    focus = (("fraud", 5.0), ("ftx", 4.0), ("withdraw", 5.0), ("colleagu", 5.0), ("testifi", 3.0))
+    trial = _hit(1, "Sam Bankman-Fried is on trial for fraud at FTX. Jurors heard from prosecutors on Monday.")
+    witness = _hit(2, "A colleague testified that Bankman-Fried allowed the withdrawals. Caroline Ellison spoke later.")
+    passages = make_passages("who had a colleague testify", [trial, witness])
+    assert answer_in_focus("Sam Bankman-Fried", focus, passages)
+    # a name of the same passages beside one part only is not the answer the question describes
+    assert not answer_in_focus("Caroline Ellison", focus, passages)
+
+
 def test_best_sentences_are_those_holding_most_focus() -> None:
     passages = make_passages("who won argentinas presidential runoff", [UKRAINE, RUNOFF])
     [(passage, span)] = best_sentences(FOCUS, passages, n=1, threshold=0.5)

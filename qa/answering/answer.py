@@ -335,7 +335,7 @@ class Answerer:
         if form.short_answer and is_name_or_number(short):
             # The name's own sentence is its evidence; the explanation around it may paraphrase.
             unsure = is_unsure(short, answer_confidence(probs or []), self.min_confidence)
-            return unsure or not answer_in_focus(short, asked.focus, passages)
+            return unsure or not answer_in_focus(short, asked.focus, passages, asked.standalone)
         if short in ("Yes", "No"):
             # A yes or a no needs an explanation, shown with its closest quotes, but not one its
             # quotes fully support: a comparison of two articles ("Does TechCrunch suggest …, while
