@@ -85,9 +85,33 @@ def build_answerer(settings: Settings, retriever: Retriever | None = None) -> An
     )
 
 
+def follow_state(settings: Settings):  # noqa: ANN201
+    """Where the follower keeps its sources and what it fetched: the index's store."""
+    from qa.index.follow_state import local_state, milvus_state
+
+    return local_state(settings.index_dir) if settings.store == "local" else milvus_state(milvus_store(settings))
+
+
+def build_follower(settings: Settings, ingest: Callable[[], IngestReport]):  # noqa: ANN201
+    """The follower of `qa follow`, `qa ingest URL`, `qa serve --follow` and /api/sources;
+    `ingest` brings the index in step with the corpus folder after records are written."""
+    from qa.index.follow import Follower
+    from qa.ingest.addresses import AddressPolicy
+    from qa.ingest.fetch import FetchLimits
+    from qa.settings import split_list
+
+    limits = FetchLimits(settings.fetch_timeout, settings.fetch_max_bytes, settings.fetch_max_redirects,
+                         settings.fetch_retries, host_delay=settings.fetch_host_delay)
+    return Follower(settings.corpus_dir, follow_state(settings), ingest, AddressPolicy(split_list(settings.fetch_allow)), limits)
+
+
+def ingest_options(settings: Settings, rebuild: bool = False) -> IngestOptions:
+    return IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type, rebuild,
+                         settings.boilerplate_min_articles)
+
+
 def build_library(settings: Settings, retriever: Retriever) -> Library:
     """Upload and delete articles (the /api/documents routes and the UI's admin panel), on either store."""
-    options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type,
-                            boilerplate_min_articles=settings.boilerplate_min_articles)
+    options = ingest_options(settings)
     milvus = milvus_store(settings) if settings.store == "milvus" else None
     return Library(settings.corpus_dir, settings.index_dir, retriever.embedder, options, milvus=milvus)

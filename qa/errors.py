@@ -39,3 +39,15 @@ class DocumentNotFound(QAError):
 
 class IndexBusyError(QAError):
     """Another ingest holds the index's writer lock."""
+
+
+class FetchError(QAError):
+    """A web page, feed or sitemap could not be fetched or read; the message names the URL and why."""
+
+
+class UnsafeURLError(FetchError):
+    """A URL was refused before any connection: not http(s), or it leads to an address that is not public."""
+
+
+class SourceNotFound(QAError):
+    """No followed source has the given URL or id."""

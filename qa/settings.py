@@ -45,6 +45,13 @@ class Settings:
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 20_000_000
     rate_limit: int = 60  # requests per minute per key (per client address without keys); 0 = off
+    # Fetching from the web (qa ingest URL, qa follow, POST /api/documents {"url"})
+    fetch_allow: str = ""  # comma-separated hosts or address ranges fetched although not public ("127.0.0.1,10.0.0.0/8")
+    fetch_timeout: float = 20.0  # seconds per request, body included
+    fetch_max_bytes: int = 5_000_000
+    fetch_max_redirects: int = 5
+    fetch_retries: int = 2
+    fetch_host_delay: float = 1.0  # seconds between two requests to one host
 
     def __post_init__(self) -> None:
         if self.index_type not in INDEX_TYPES:
@@ -57,6 +64,11 @@ class Settings:
             raise ConfigError(f"QA_CHUNK_CHARS must be between 50 and 1000, not {self.chunk_chars}")
         if self.boilerplate_min_articles == 1 or self.boilerplate_min_articles < 0:
             raise ConfigError(f"QA_BOILERPLATE_MIN_ARTICLES must be 0 (off) or at least 2, not {self.boilerplate_min_articles}")
+        if self.fetch_timeout <= 0 or self.fetch_max_bytes <= 0 or self.fetch_max_redirects < 0 or self.fetch_retries < 0:
+            raise ConfigError("QA_FETCH_TIMEOUT and QA_FETCH_MAX_BYTES must be positive, QA_FETCH_MAX_REDIRECTS and "
+                              "QA_FETCH_RETRIES at least 0")
+        if self.fetch_host_delay < 0:
+            raise ConfigError(f"QA_FETCH_HOST_DELAY must be 0 or more seconds, not {self.fetch_host_delay}")
         if not 0.0 <= self.min_answer_confidence <= 1.0:
             raise ConfigError(f"QA_MIN_ANSWER_CONFIDENCE must be between 0 and 1, not {self.min_answer_confidence}")
 
@@ -97,6 +109,12 @@ ENV_VARS = {
     "max_body_bytes": "QA_MAX_BODY_BYTES",
     "max_upload_bytes": "QA_MAX_UPLOAD_BYTES",
     "rate_limit": "QA_RATE_LIMIT",
+    "fetch_allow": "QA_FETCH_ALLOW",
+    "fetch_timeout": "QA_FETCH_TIMEOUT",
+    "fetch_max_bytes": "QA_FETCH_MAX_BYTES",
+    "fetch_max_redirects": "QA_FETCH_MAX_REDIRECTS",
+    "fetch_retries": "QA_FETCH_RETRIES",
+    "fetch_host_delay": "QA_FETCH_HOST_DELAY",
 }
 
 

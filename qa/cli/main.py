@@ -7,39 +7,60 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.cli.common import env_help, make_embedder, progress_bar, settings_from_args
 from qa.errors import QAError
 from qa.settings import load_settings
 
+if TYPE_CHECKING:
+    from qa.index.build import IngestReport
+
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from qa.compose import ingest
-    from qa.index.build import IngestOptions
+    from qa.compose import build_follower, ingest, ingest_options
 
     settings = settings_from_args(args)
-    corpus = Path(args.corpus) if args.corpus else settings.corpus_dir
-    if not corpus.is_dir():
+    urls = [source for source in args.sources if "://" in source]
+    folders = [source for source in args.sources if "://" not in source]
+    if len(folders) > 1:
+        raise QAError(f"Give one corpus folder (and any number of URLs), not {len(folders)}: {' '.join(folders)}")
+    corpus = Path(folders[0]) if folders else settings.corpus_dir
+    if not urls and not corpus.is_dir():
         raise QAError(f"No corpus folder at {corpus}/ — give the folder that holds the articles.")
-    options = IngestOptions(settings.chunk_chars, settings.overlap_sentences, settings.index_type, args.rebuild,
-                            settings.boilerplate_min_articles)
+    options = ingest_options(settings, args.rebuild)
     target = f"{settings.index_dir}/" if settings.store == "local" else f"Milvus at {settings.milvus_uri_or_default}"
-    print(f"Ingesting {corpus}/ into {target} …", file=sys.stderr)
-    embedder = make_embedder(settings)
-    if args.workers and args.workers > 1:
-        from qa.index.parallel import ParallelEmbedder
 
-        embedder = ParallelEmbedder(settings.embed_model, settings.embed_batch_size, args.workers)
-    try:
-        report = ingest(settings, corpus, embedder, options, progress_bar)
-    finally:
-        getattr(embedder, "close", lambda: None)()
+    def run_ingest() -> IngestReport:
+        print(f"Ingesting {corpus}/ into {target} …", file=sys.stderr)
+        embedder = make_embedder(settings)
+        if args.workers and args.workers > 1:
+            from qa.index.parallel import ParallelEmbedder
+
+            embedder = ParallelEmbedder(settings.embed_model, settings.embed_batch_size, args.workers)
+        try:
+            return ingest(settings, corpus, embedder, options, progress_bar)
+        finally:
+            getattr(embedder, "close", lambda: None)()
+
+    if urls:
+        print(f"Fetching {len(urls)} URL{'s' if len(urls) > 1 else ''} into {corpus}/web/ …", file=sys.stderr)
+        fetched = build_follower(replace(settings, corpus_dir=corpus), run_ingest).fetch_urls(urls)
+        print(fetched.summary().split("\ningest:")[0].split("\n  error:")[0])
+        for error in fetched.errors:
+            print(f"error: {error}", file=sys.stderr)
+        report = fetched.ingest if fetched.ingest is not None or not folders else run_ingest()
+        if report is None:
+            print("nothing new to ingest")
+            return 1 if fetched.errors else 0
+    else:
+        report = run_ingest()
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(report.summary())
-    return 0
+    return 1 if urls and fetched.errors else 0
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -121,7 +142,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from qa.serving.serve import serve
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    return serve(load_settings(os.environ, index_dir=args.index, host=args.host, port=args.port))
+    return serve(load_settings(os.environ, index_dir=args.index, host=args.host, port=args.port), follow=args.follow)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,8 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--index", metavar="DIR", help=env_help("index folder", "index_dir"))
     sub = parser.add_subparsers(dest="command", required=True)
 
-    ingest = sub.add_parser("ingest", help="build or update the index from a corpus folder")
-    ingest.add_argument("corpus", nargs="?", help=env_help("folder of articles", "corpus_dir"))
+    ingest = sub.add_parser("ingest", help="build or update the index from a corpus folder, or from article, feed and sitemap URLs")
+    ingest.add_argument("sources", nargs="*", metavar="CORPUS_OR_URL",
+                        help=env_help("folder of articles", "corpus_dir") + "; http(s) URLs of article pages, RSS/Atom "
+                        "feeds or sitemaps are fetched once into the corpus's web/ folder, then ingested")
     ingest.add_argument("--rebuild", action="store_true", help="re-read and re-embed everything")
     ingest.add_argument("--chunk-chars", type=int, help=env_help("max chunk length in characters", "chunk_chars"))
     ingest.add_argument("--index-type", choices=["flat", "hnsw"], help=env_help("FAISS index: exact or approximate", "index_type"))
@@ -160,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the chat UI and the HTTP API (same as python app.py)")
     serve.add_argument("--host", help="address to listen on (env QA_HOST, default 127.0.0.1 without API keys, 0.0.0.0 with them)")
     serve.add_argument("--port", type=int, help=env_help("port", "port"))
+    serve.add_argument("--follow", action="store_true",
+                       help="also check the followed sources (qa follow add) in the background, each when it is due")
     serve.set_defaults(func=cmd_serve)
 
     from qa.cli.evaluate import add_eval_command
@@ -168,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     from qa.cli.ask import add_ask_commands
 
     add_ask_commands(sub)
+    from qa.cli.follow import add_follow_command
+
+    add_follow_command(sub)
     for command in sub.choices.values():
         # Options are taken whole ("--index" never becomes "--index-type"), and the global --index
         # also works after the subcommand, where people type it.

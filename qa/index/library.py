@@ -134,7 +134,7 @@ class Library:
             self._refuse_identical(name, data)
             target = self._free_path(name)
             rel = target.relative_to(self.corpus_dir).as_posix()
-            _write_atomically(target, data)
+            write_atomically(target, data)
             try:
                 report = self._ingest(progress)
             except BaseException:
@@ -178,6 +178,20 @@ class Library:
                 raise
             parked.unlink(missing_ok=True)
             return document
+
+    def sync(self) -> IngestReport:
+        """Bring the index in step with the corpus folder (after the follower wrote records into it)."""
+        with self._lock:
+            return self._ingest(None)
+
+    def documents_in(self, paths: list[str]) -> list[Document]:
+        """The documents read from these corpus files, in the order given."""
+        wanted = dict.fromkeys(paths)
+        by_path: dict[str, list[Document]] = {}
+        for document in self.documents():
+            if document.path in wanted:
+                by_path.setdefault(document.path, []).append(document)
+        return [d for path in wanted for d in by_path.get(path, [])]
 
     def _ingest(self, progress: Progress | None) -> IngestReport:
         tick = None if progress is None else (lambda total, *_: progress(total))
@@ -228,7 +242,7 @@ class Library:
             store.close()
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
+def write_atomically(target: Path, data: bytes) -> None:
     """Write through a hidden temp file and a rename: the corpus never holds half a file."""
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:

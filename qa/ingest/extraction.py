@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 
 
 def read_html(html: str, article_id: str, rel_path: str, fallback_title: str) -> Article:
-    """The main text and metadata of a web page; navigation, scripts and comments are dropped."""
+    """The main text and metadata of a web page; navigation, scripts and comments are dropped.
+
+    Metadata is trafilatura's: the title, the outlet (`og:site_name`, the JSON-LD publisher; else
+    the host name of the page's URL), the publication date (`article:published_time`, JSON-LD
+    `datePublished`, ...), the canonical URL (`<link rel=canonical>`, `og:url`) and the author."""
     import trafilatura
     from trafilatura.settings import Document
 
@@ -48,6 +52,16 @@ def read_html(html: str, article_id: str, rel_path: str, fallback_title: str) ->
         category=document.categories[0] if document.categories else "",
         path=rel_path,
     )
+
+
+def modified_date(html: str) -> str:
+    """The page's last-modified date (`article:modified_time`, JSON-LD `dateModified`, ...) as
+    YYYY-MM-DD, "" when it gives none (htmldate, without guessing from the page's text)."""
+    import htmldate
+
+    with suppress(ValueError, TypeError):
+        return htmldate.find_date(html, original_date=False, extensive_search=False) or ""
+    return ""
 
 
 def _only_navigation_text(text: str, tree: HtmlElement) -> bool:

@@ -33,10 +33,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, follow: bool = False) -> int:
+    """Load everything and serve; with `follow`, also check the followed sources in the background."""
     import uvicorn
 
-    from qa.compose import build_answerer, build_library
+    from qa.compose import build_answerer, build_follower, build_library
     from qa.errors import QAError
     from qa.serving.server import build_app
 
@@ -45,7 +46,9 @@ def serve(settings: Settings) -> int:
         answerer = build_answerer(settings)
         print(f"Loading the index and {answerer.llm.name} …", file=sys.stderr)
         answerer.warm_up()  # fail early, with the fix, when there is no index yet
-        app = build_app(answerer, settings, build_library(settings, answerer.retriever))
+        library = build_library(settings, answerer.retriever)
+        follower = build_follower(settings, library.sync)
+        app = build_app(answerer, settings, library, follower)
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -56,5 +59,16 @@ def serve(settings: Settings) -> int:
         print(f"note: no API keys are set: the API is open to this machine only ({host}).", file=sys.stderr)
     shown = LOOPBACK if host == "0.0.0.0" else host
     print(f"Newsroom QA on http://{shown}:{settings.port}/  (API docs: /docs, embeddable chat: /embed)", file=sys.stderr)
-    uvicorn.run(app, host=host, port=settings.port, log_level="warning")
+    background = None
+    if follow:
+        from qa.serving.background import BackgroundFollower
+
+        background = BackgroundFollower(follower)
+        background.start()
+        print(f"Following {len(follower.sources())} sources in the background (qa follow add URL adds more).", file=sys.stderr)
+    try:
+        uvicorn.run(app, host=host, port=settings.port, log_level="warning")
+    finally:
+        if background is not None:
+            background.stop()
     return 0

@@ -10,16 +10,19 @@ from fastapi.responses import JSONResponse
 from qa import __version__
 from qa.answering.answer import Answerer
 from qa.errors import IndexBusyError, IndexMissingError, QAError
+from qa.index.follow import Follower
 from qa.index.library import Library
-from qa.serving import api, documents_api, openai_api
+from qa.serving import api, documents_api, openai_api, sources_api
 from qa.serving.access import Access, BodyLimitMiddleware
 from qa.settings import Settings, split_list
 
 UPLOAD_PATHS = ("/api/documents", "/gradio_api/upload", "/embed/gradio_api/upload")
 
 
-def build_app(answerer: Answerer, settings: Settings = Settings(), library: Library | None = None) -> FastAPI:
-    """The whole app; `library` (upload/delete articles) is optional: without it /api/documents is 404."""
+def build_app(answerer: Answerer, settings: Settings = Settings(), library: Library | None = None,
+              follower: Follower | None = None) -> FastAPI:
+    """The whole app; `library` (upload/delete articles) is optional: without it /api/documents is
+    404; `follower` adds /api/sources and `{"url": …}` uploads."""
     import gradio as gr
 
     from qa.serving.ui import build_embed, build_ui
@@ -53,7 +56,9 @@ def build_app(answerer: Answerer, settings: Settings = Settings(), library: Libr
     app.include_router(api.build_router(answerer, access))
     app.include_router(openai_api.build_router(answerer, access))
     if library is not None:
-        app.include_router(documents_api.build_router(library, access))
+        app.include_router(documents_api.build_router(library, access, follower))
+    if follower is not None:
+        app.include_router(sources_api.build_router(follower, access))
 
     auth = None
     if access.enabled:
@@ -63,5 +68,5 @@ def build_app(answerer: Answerer, settings: Settings = Settings(), library: Libr
     mount = dict(auth=auth, auth_message="Sign in with an API key as the password (any user name).",
                  max_file_size=settings.max_upload_bytes, footer_links=[])
     gr.mount_gradio_app(app, build_embed(answerer), path="/embed", **mount)
-    gr.mount_gradio_app(app, build_ui(answerer, library=library, access=access), path="/", **mount)
+    gr.mount_gradio_app(app, build_ui(answerer, library=library, access=access, follower=follower), path="/", **mount)
     return app

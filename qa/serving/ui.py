@@ -191,6 +191,21 @@ def corpus_facts(counts: dict) -> str:
             f"**{counts['outlets']} outlets**, {str(span[0])[:10]} to {str(span[1])[:10]}.")
 
 
+def follow_line(sources: list, articles: dict[str, int]) -> str:
+    """The header's line about followed sources (Markdown): how many, the last fetch, articles
+    brought in and sources whose last check failed; "" when nothing is followed."""
+    if not sources:
+        return ""
+    last = max((s.last_fetch for s in sources), default="") or "never"
+    failing = [s for s in sources if s.last_error]
+    line = (f"\n\nFollowing **{len(sources)} source{'s' if len(sources) != 1 else ''}** "
+            f"({sum(articles.values())} articles), last fetch {last.replace('T', ' ').rstrip('Z')} UTC")
+    if failing:
+        shown = html.escape(failing[0].url)
+        line += f"; ⚠️ {len(failing)} failing (e.g. {shown}: {html.escape(failing[0].last_error[:120])})"
+    return line + "."
+
+
 # --- the chat loop --------------------------------------------------------------------------------
 def respond(answerer: Answerer, message: str, history: list[dict], k: int | None = None,
             filters: Filters | None = None) -> Iterator[str]:
@@ -282,14 +297,21 @@ CHAT_CONCURRENCY = 8
 
 
 # --- the pages ----------------------------------------------------------------------------------
-def build_ui(answerer: Answerer, examples: list[str] | None = None, library=None, access=None):  # noqa: ANN001, ANN201
-    """The full page: chat with filters and examples, and an admin panel when admin keys exist."""
+def build_ui(answerer: Answerer, examples: list[str] | None = None, library=None, access=None,  # noqa: ANN001, ANN201
+             follower=None):  # noqa: ANN001
+    """The full page: chat with filters and examples, and an admin panel when admin keys exist;
+    with a `follower`, the header says how the followed sources are doing."""
     import gradio as gr
 
     store = answerer.retriever.store
+
+    def header(counts: dict) -> str:
+        following = follow_line(follower.sources(), follower.articles()) if follower is not None else ""
+        return corpus_facts(counts) + following
+
     with gr.Blocks(title="Newsroom QA", fill_height=True) as demo:
         with gr.Row():
-            facts = gr.Markdown(corpus_facts(store.counts()))
+            facts = gr.Markdown(header(store.counts()))
             new_chat = gr.Button("New chat", size="sm", scale=0, min_width=110)
         outlets = gr.Dropdown([s for s, _ in store.outlets()], multiselect=True, label="Outlets", render=False,
                               info="Only these outlets (all when empty).")
@@ -307,7 +329,7 @@ def build_ui(answerer: Answerer, examples: list[str] | None = None, library=None
 
         def current() -> tuple:  # the index changes under a running app (uploads, `qa ingest`)
             live = answerer.retriever.store
-            return corpus_facts(live.counts()), gr.update(choices=[s for s, _ in live.outlets()])
+            return header(live.counts()), gr.update(choices=[s for s, _ in live.outlets()])
 
         demo.load(current, None, refresh, queue=False)
         if library is not None and access is not None and access.admin_keys:
