@@ -92,7 +92,9 @@ def read_feed(body: bytes, url: str, content_type: str = "") -> Listing:
             continue
         items.append(FeedItem(
             url=link.strip(), title=" ".join(str(entry.get("title", "")).split()),
-            published_at=_iso(entry.get("published_parsed")), updated_at=_iso(entry.get("updated_parsed")),
+            published_at=_iso(entry.get("published_parsed")),
+            # dict.get: feedparser's own get maps a missing update date to the publication date, with a warning
+            updated_at=_iso(dict.get(entry, "updated_parsed")),
             outlet=outlet,
         ))
     problem = ""

@@ -65,8 +65,9 @@ def _canonical(declared: str, fetched: str) -> str:
 
 
 def _is_host_name(name: str, *urls: str) -> bool:
-    """trafilatura falls back to the host name when a page names no outlet."""
-    return any(name.lower().removeprefix("www.") == _host(url).removeprefix("www.") for url in urls)
+    """trafilatura falls back to the host name (with any port) when a page names no outlet."""
+    host = name.lower().rsplit(":", 1)[0] if ":" in name and name.rsplit(":", 1)[1].isdigit() else name.lower()
+    return any(host.removeprefix("www.") == _host(url).removeprefix("www.") for url in urls)
 
 
 def _host(url: str) -> str:
