@@ -10,16 +10,12 @@ import pytest
 
 from qa.cli.main import main
 from qa.errors import QAError
-from qa.evaluation.evaluate import (
-    is_citation_correct,
-    read_results,
-    run_eval,
-    score_question,
-)
+from qa.evaluation.evaluate import read_results, rescore_run, run_eval
 from qa.evaluation.questions import Question
+from qa.evaluation.scoring import is_citation_correct, score_question
 from qa.index.build import ingest_corpus
 from qa.retrieval.retrieve import Retriever
-from qa.types import Answer, Citation, Hit
+from qa.types import Answer, Citation, CitedClaim, Hit, Quote
 
 UNANSWERABLE = "unanswerable"  # the fake answerer abstains on questions holding this word
 TIMINGS = {"retrieve_ms": 1.0, "first_token_ms": 2.0, "total_ms": 3.0}
@@ -79,12 +75,68 @@ def test_citation_is_correct_by_quoted_gold_fact_or_supported_gold_article() -> 
     assert not is_citation_correct(citation("The survey found", True), q)
 
 
-def test_accuracy_scores_the_short_answer_and_falls_back_to_the_full_answer() -> None:
+def test_accuracy_is_scored_on_the_short_answer_only() -> None:
     q = question("a", answers=["Paris"], gold_articles=[], evidence=[])
     short = Answer("q", "The capital moved from Paris to Lyon [1].", False, [], "m", {}, [], "Lyon")
     assert score_question(q, [], short, 1.0)["correct"] == {"accuracy": False, "exact_match": 0.0, "f1": 0.0}
+    right = Answer("q", "Paris [1].", False, [], "m", {}, [], "Paris")
+    assert score_question(q, [], right, 1.0)["correct"] == {"accuracy": True, "exact_match": 1.0, "f1": 1.0}
+    # The full answer shares "Paris" with the gold answer; the old rule fell back to it and scored it right.
     full = Answer("q", "Paris is where it moved [1].", False, [], "m", {}, [], " ")
-    assert score_question(q, [], full, 1.0)["correct"] == {"accuracy": True, "exact_match": 0.0, "f1": pytest.approx(2 / 7)}
+    assert score_question(q, [], full, 1.0)["correct"] == {"accuracy": False, "exact_match": 0.0, "f1": 0.0}
+    # A question that asks for a longer answer is judged by key facts and claims, not accuracy.
+    summary = question("s", answers=["Paris"], gold_articles=[], evidence=[], shape="summary")
+    assert score_question(summary, [], full, 1.0)["correct"] is None
+
+
+def test_an_abstention_is_never_correct() -> None:
+    q = question("a", answers=["The Independent"], gold_articles=[], evidence=[])
+    # The old rule scored the abstention's full text, which shares "the" with the gold answer.
+    declined = Answer("q", "Insufficient information: the articles in the corpus do not answer this question.", True,
+                      [], "m", {}, [], "")
+    assert score_question(q, [], declined, 1.0)["correct"] == {"accuracy": False, "exact_match": 0.0, "f1": 0.0}
+    abstained_with_a_short_answer = Answer("q", "The Independent.", True, [], "m", {}, [], "The Independent")
+    assert score_question(q, [], abstained_with_a_short_answer, 1.0)["correct"]["accuracy"] is False
+
+
+def test_key_fact_credit_never_comes_from_the_questions_own_words() -> None:
+    q = question("k", "Who won the runoff in Argentina?", key_facts=[["Argentina runoff"], ["Milei"]], gold_articles=[],
+                 evidence=[])
+    echo = Answer(q.question, "The runoff in Argentina was won by Milei [1].", False, [], "m", {}, [], "Milei")
+    assert score_question(q, [], echo, 1.0)["coverage"]["key_fact_recall"] == 0.5  # the old, lenient rule gave 1.0
+    declined = Answer(q.question, "Insufficient information: Milei, runoff, Argentina.", True, [], "m", {}, [], "")
+    assert score_question(q, [], declined, 1.0)["coverage"]["key_fact_recall"] == 0.0
+
+
+def claim(text: str, *quotes: str, supported: bool = True, verbatim: bool = False) -> CitedClaim:
+    return CitedClaim(text, (1,), tuple(Quote(1, "a", q, 0, len(q), 1.0) for q in quotes), supported, verbatim=verbatim)
+
+
+def test_claims_are_judged_apart_from_article_sentences_and_dropped_claims_are_counted() -> None:
+    q = question("v", "Who won the runoff?", gold_articles=[], evidence=[])
+    sentence = "Javier Milei won Argentina's presidential runoff on Sunday with 56% of the vote."
+    claims = [
+        claim("Milei won the presidential runoff with 56% of the vote.", sentence),
+        claim("Sergio Massa won the presidential runoff.", sentence),
+        claim(sentence, sentence, verbatim=True),
+        claim("Milei [1].", sentence),
+    ]
+    answer = Answer(q.question, "…", False, [], "m", TIMINGS, [], "Milei", claims, claims_written=5)
+    record = score_question(q, [], answer, 1.0)
+    verdicts = [(c["judged_supported"], c["verbatim"]) for c in record["answer"]["claims"]]
+    assert verdicts == [(True, False), (False, False), (None, True), (None, False)]
+    assert record["answer"]["claims"][1]["judge"] == "not in the quotes that say it: Sergio, Massa"
+    coverage = record["coverage"]
+    # The old judge counted the article's own sentence as a supported claim: 2 of 3.
+    assert (coverage["claims"], coverage["claims_supported"], coverage["claim_support"]) == (2, 1, 0.5)
+    assert (coverage["claims_written"], coverage["claims_shown"], coverage["claims_verbatim"]) == (5, 4, 1)
+    words = [len(c.text.split()) for c in claims]
+    assert coverage["verbatim_share"] == pytest.approx(words[2] / sum(words))
+    from qa.evaluation.summary import summarize
+
+    totals = summarize([record, record])["coverage"]
+    assert (totals["claim_support"], totals["claims_written"], totals["claims_shown"]) == (0.5, 10, 8)
+    assert totals["verbatim_share"] == pytest.approx(words[2] / sum(words))
 
 
 def test_unanswerable_questions_get_no_retrieval_scores() -> None:
@@ -293,3 +345,126 @@ def test_the_answer_read_shape_and_unfounded_names_are_scored() -> None:
     summary = understanding_metrics([record, {**record, "follow_up": True, "read": {**record["read"], "shape_correct": False}}])
     assert summary["shape_accuracy"] == 0.5 and summary["unfounded_names_or_numbers"] == 2
     assert summary["shape_accuracy_by_shape"]["fact"] == {"accuracy": 0.5, "n": 2}
+
+
+def test_resume_refuses_another_draw_from_the_same_question_file(tiny_index: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    questions = tiny_questions(tmp_path / "tiny.jsonl", "no-such-id")
+    out = tmp_path / "run"
+    argv = ["eval", str(questions), "--index", str(tiny_index), "--retrieval-only", "--out", str(out)]
+    assert main([*argv, "--sample", "2", "--seed", "3"]) == 0
+    assert main([*argv, "--sample", "2", "--seed", "3"]) == 0  # the same draw resumes
+    # Under the old fingerprint (the whole file and the settings) these resumed and mixed two draws.
+    assert main([*argv, "--sample", "2", "--seed", "4"]) == 2
+    assert "a different selection of questions" in capsys.readouterr().err
+    assert main([*argv, "--limit", "3"]) == 2
+    assert main([*argv, "--sample", "2", "--seed", "3", "--limit", "1"]) == 2
+    (tmp_path / "other.jsonl").write_text(questions.read_text())
+    assert main(["eval", str(tmp_path / "other.jsonl"), *argv[2:], "--sample", "2", "--seed", "3"]) == 2
+    assert len(read_results(out / "results.jsonl")) == 2
+
+
+def test_a_run_folder_from_before_the_selection_was_recorded_resumes_only_its_own_questions(tmp_path: Path) -> None:
+    questions = [question(f"q{i}") for i in range(4)]
+    retriever = RecordingRetriever([hit(0, "Fact one.")])
+    out = tmp_path / "run"
+    run_eval(questions[:2], retriever, None, out, question_set=questions, progress=False)
+    run_file = out / "run.json"
+    old = json.loads(run_file.read_text())
+    run_file.write_text(json.dumps({"fingerprint": "older", "questions": old["questions"], "settings": old["settings"]}))
+    with pytest.raises(QAError, match="different selection"):
+        run_eval(questions[2:], retriever, None, out, question_set=questions, selection={"limit": 2}, progress=False)
+    run_eval(questions, retriever, None, out, question_set=questions, selection={"limit": None}, progress=False)
+    assert json.loads(run_file.read_text())["selection"] == {"limit": None}
+
+
+SENTENCE = "The survey found meltwater lakes forming at the Zorblax glacier's edge on Tuesday."
+
+
+def scripted_answerer(answers: dict[str, Answer]):  # noqa: ANN201
+    """Answers each question with the answer given for its text."""
+    return lambda text: answers[text]
+
+
+def chat_run(tmp_path: Path, targets: dict[str, float] | None = None) -> Path:
+    """A chat set's run: one question answered well, one declined, one with a claim its quote does not hold."""
+    facts = [["meltwater lakes"], ["glacier edge"]]
+    questions = [
+        question("good", "What did the survey find?", key_facts=facts, evidence=[], shape="summary"),
+        question("declined", "What did the survey find at the glacier?", key_facts=facts, evidence=[], shape="summary"),
+        question("unsupported", "What happened at the Zorblax glacier?", key_facts=facts, evidence=[], shape="summary"),
+    ]
+    answers = {
+        "What did the survey find?": Answer("q", f"{SENTENCE} [1]", False, [], "m", TIMINGS, [], "",
+                                            [claim("The survey found meltwater lakes at the Zorblax glacier's edge.", SENTENCE)],
+                                            shape="summary", claims_written=2),
+        "What did the survey find at the glacier?": Answer("q", "Insufficient information.", True, [], "m", TIMINGS, [], "",
+                                                           shape="summary", claims_written=0),
+        "What happened at the Zorblax glacier?": Answer("q", "Surveyors from Brindlemoor found meltwater lakes [1].", False, [],
+                                                        "m", TIMINGS, [], "",
+                                                        [claim("Surveyors from Brindlemoor found meltwater lakes there.", SENTENCE)],
+                                                        shape="summary", claims_written=1),
+    }
+    out = tmp_path / "chat"
+    run_eval(questions, RecordingRetriever([hit(0, SENTENCE, url="https://gold")]), scripted_answerer(answers), out,
+             targets=targets, progress=False)
+    return out
+
+
+def test_a_chat_sets_report_opens_with_its_metrics_and_its_failed_questions_worst_first(tmp_path: Path) -> None:
+    out = chat_run(tmp_path, {"coverage.key_fact_recall": 0.45, "coverage.claim_support": 0.9})
+    report = (out / "report.md").read_text()
+    headings = [line for line in report.splitlines() if line.startswith("## ")]
+    assert headings[:3] == ["## Summary", "## Failed questions, worst first (2 of 3)", "## Counts"]
+    assert report.index("### 1. declined") < report.index("### 2. unsupported") and "### 3." not in report
+    assert "| key-fact recall | 0.500 | ≥ 0.45 — met |" in report  # 1, 0 (declined), 0.5
+    assert "| claims the judge supports | 0.500 | ≥ 0.9 — MISSED |" in report
+    assert "| claims the model wrote | 3 |" in report and "| claims shown | 2 |" in report
+    # A chat set has no gold evidence sentences and no short gold answers: no Hits@k, MRR, exact match.
+    assert not re.search(r"hits@|mrr@|map@|exact.match|\| f1", report, re.IGNORECASE)
+    assert "| id | type | question | recall@10 |" in report
+    assert ("judge: not supported: not in the quotes that say it: Surveyors, Brindlemoor; answerer: supported" in report
+            and f"“{SENTENCE}” (holds 0.60 of its words)" in report)
+    assert "Key facts not stated:** glacier edge" in report
+    page = (out / "report.html").read_text()
+    assert page.index("<h2>Summary</h2>") < page.index("<h2>Failed questions") < page.index("<h2>Counts</h2>")
+    assert "Hits@10" not in page and "exact_match" not in page
+
+
+def test_a_benchmark_report_shows_its_own_metrics_and_compare_lists_the_changed_questions(tmp_path: Path) -> None:
+    questions = [question("q0", "Which glacier?", answers=["Zorblax"]), question("q1", "Which survey?", answers=["Polar"])]
+    retriever = RecordingRetriever([hit(0, "Fact one.", url="https://gold")])
+
+    def run(folder: str, first: str, compare: Path | None = None) -> Path:
+        answers = {"Which glacier?": Answer("q", f"{first} [1].", False, [], "m", TIMINGS, [], first,
+                                            [claim(f"{first}.", f"The {first} glacier is melting.")]),
+                   "Which survey?": Answer("q", "Polar [1].", False, [], "m", TIMINGS, [], "Polar",
+                                           [claim("Polar.", "The Polar survey ran.")])}
+        run_eval(questions, retriever, scripted_answerer(answers), tmp_path / folder, compare_to=compare, progress=False)
+        return tmp_path / folder
+
+    before = run("before", "Brindlemoor")
+    after = run("after", "Zorblax", compare=before)
+    report = (after / "report.md").read_text()
+    assert "| Hits@10 | 1.000 |" in report and "exact match" in report and "key-fact" not in report
+    changed = report[report.index("## Questions whose outcome changed (1 of the 2 in both runs)"):]
+    assert "| q0 | Which glacier? | failed: wrong short answer 'Brindlemoor' (gold: 'Zorblax') | passed |" in changed
+    assert "| q1 |" not in changed.split("\n## ")[0]
+    assert "### 1. q0" in (before / "report.md").read_text()
+
+
+def test_rescore_scores_an_earlier_run_again_under_the_current_rules(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    out = chat_run(tmp_path)
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    for record in lines:  # as the earlier rules wrote them: every claim judged, no verbatim flag
+        for c in record["answer"]["claims"]:
+            c.pop("verbatim"), c.update(judged_supported=True)
+        record["coverage"]["claim_support"] = 1.0
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    again = tmp_path / "again"
+    assert main(["rescore", str(out), "--out", str(again), "--fail-under", "claim_support=0.9"]) == 1
+    assert "FAIL: coverage.claim_support = 0.500 is below 0.9" in capsys.readouterr().err
+    metrics = json.loads((again / "metrics.json").read_text())
+    assert metrics["coverage"]["claim_support"] == 0.5 and metrics["config"]["rescored"]["version"]
+    assert (again / "run.json").is_file() and len(read_results(again / "results.jsonl")) == 3
+    assert (out / "results.jsonl").read_text() == "".join(json.dumps(r) + "\n" for r in lines)  # left as written
+    assert rescore_run(out)["coverage"]["claim_support"] == 0.5

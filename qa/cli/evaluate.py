@@ -36,9 +36,22 @@ def add_eval_command(sub: Any) -> None:
     p.add_argument("--out", type=Path, metavar="DIR", help="run folder (default runs/<YYYYmmdd-HHMMSS>/)")
     p.add_argument("--fail-under", action="extend", nargs="+", default=[], metavar="METRIC=VALUE",
                    help="exit 1 when a metric is below VALUE, e.g. hits@10=0.9 accuracy=0.6")
-    p.add_argument("--compare", type=Path, metavar="RUN_DIR", help="show this run beside an earlier one")
+    p.add_argument("--compare", type=Path, metavar="RUN_DIR",
+                   help="show this run beside an earlier one, and list the questions whose outcome changed")
     p.add_argument("--k", type=int, default=10, metavar="K", help="passages retrieved per question (default 10, at least 10)")
     p.set_defaults(func=cmd_eval)
+
+    r = sub.add_parser(
+        "rescore", help="score a finished `qa eval` run again under the current rules, without answering",
+        description="Read RUN_DIR/results.jsonl, score every record again under the current rules and write "
+        "metrics.json and report.md/.html to --out (default: RUN_DIR itself; its results.jsonl is left as written).",
+    )
+    r.add_argument("run", type=Path, metavar="RUN_DIR", help="a folder written by `qa eval`")
+    r.add_argument("--out", type=Path, metavar="DIR", help="write the rescored run here instead")
+    r.add_argument("--fail-under", action="extend", nargs="+", default=[], metavar="METRIC=VALUE",
+                   help="exit 1 when a metric is below VALUE, e.g. claim_support=0.9")
+    r.add_argument("--compare", type=Path, metavar="RUN_DIR", help="show this run beside an earlier one")
+    r.set_defaults(func=cmd_rescore)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -63,7 +76,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     results, failed = {}, False
     for path in paths:
         folder = out / path.stem if several else out
-        metrics = _run_one(args, path, folder, retriever, answerer, run_settings, other)
+        metrics = _run_one(args, path, folder, retriever, answerer, run_settings, other, thresholds)
         results[path.stem] = metrics
         for failure in check_thresholds(metrics, thresholds):
             print(f"FAIL: {path.stem}: {failure}" if several else f"FAIL: {failure}", file=sys.stderr)
@@ -73,9 +86,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_rescore(args: argparse.Namespace) -> int:
+    """Run `qa rescore`; 1 when a --fail-under threshold is missed, else 0."""
+    from qa.evaluation.evaluate import rescore_run
+    from qa.evaluation.report import read_metrics, summary_text
+
+    thresholds = parse_thresholds(args.fail_under)
+    metrics = rescore_run(args.run, args.out, args.compare, thresholds)
+    print(summary_text(metrics, read_metrics(args.compare) if args.compare else None, thresholds))
+    print(f"\nReport: {(args.out or args.run) / 'report.html'}")
+    failures = check_thresholds(metrics, thresholds)
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
 def _run_one(
     args: argparse.Namespace, path: Path, out: Path, retriever: Any, answerer: Any, run_settings: dict[str, Any],
-    other: dict[str, Any] | None,
+    other: dict[str, Any] | None, thresholds: dict[str, float],
 ) -> dict[str, Any]:
     from qa.evaluation.evaluate import run_eval
     from qa.evaluation.questions import load_questions, select_questions
@@ -85,11 +113,13 @@ def _run_one(
     questions = select_questions(question_set, args.limit, args.sample, args.seed)
     print(f"Evaluating {len(questions)} of {len(question_set)} questions of {path} into {out}/ …", file=sys.stderr)
     started = time.perf_counter()
+    # Which questions were drawn, and from which file, is part of the run: a folder is resumed only by the same draw.
+    selection = {"file": path.name, "limit": args.limit, "sample": args.sample, "seed": args.seed if args.sample else None}
     metrics = run_eval(
         questions, retriever, answerer, out, k=args.k, settings=run_settings,
-        question_set=question_set, compare_to=args.compare,
+        question_set=question_set, selection=selection, compare_to=args.compare, targets=thresholds,
     )
-    print(summary_text(metrics, other))
+    print(summary_text(metrics, other, thresholds))
     reused = metrics["config"]["reused_results"]
     print(f"\n{metrics['counts']['evaluated'] - reused} questions evaluated in {time.perf_counter() - started:.1f} s"
           + (f"; {reused} results reused from the earlier run in {out}/" if reused else ""))

@@ -1,22 +1,13 @@
 """How good are the answers? Run a question set through retrieval (and answering), score, report.
 
-Scores follow the MultiHop-RAG benchmark through `qa.evaluation.metrics`; the choices made on top of it:
-
-- Retrieval metrics skip unanswerable questions and questions without gold evidence (hits, MAP,
-  MRR) or without gold articles (article recall), as the benchmark skips null queries.
-- Answer accuracy is the benchmark's lenient word-overlap rule applied to the answer's
-  `short_answer`, or to the full `answer` when that is empty. Upstream compared a short extracted
-  answer (`The answer to the question is "X"`); a long answer with citations shares a word with
-  almost any gold answer, so scoring it would inflate accuracy. Exact match and token F1 use the
-  same text. With several gold answers a question scores its best match.
-- A citation is *correct* when its quote contains a gold fact by the benchmark's substring rule
-  (whitespace removed, any article: a syndicated copy of the sentence supports it as well), or
-  when the citation is marked `supported` and points at a gold article (by URL or article id).
-  Citation precision is correct citations / all citations, recall is gold articles cited / gold
-  articles, both pooled over answerable questions.
+Scores follow the MultiHop-RAG benchmark through `qa.evaluation.metrics`; how one question is scored
+(and the choices made on top of the benchmark) is `qa.evaluation.scoring`.
 
 Each question's record is appended to `results.jsonl` as soon as it is scored, so an interrupted
-run resumes where it stopped; metrics are always recomputed from the whole file.
+run resumes where it stopped; a run folder is resumed only by the same run (question file, the
+selection drawn from it, settings). Metrics are always recomputed from the whole file, each record
+scored again under the current rules (`qa.evaluation.scoring.rescore`), and `rescore_run` does the
+same for a finished run without answering anything again.
 """
 
 from __future__ import annotations
@@ -32,26 +23,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from qa import __version__
-from qa.answering.markers import strip_markers
-from qa.answering.prompt import content_words
 from qa.errors import QAError
-from qa.evaluation.metrics import (
-    average_precision_at_k,
-    exact_match,
-    hits_at_k,
-    is_lenient_correct,
-    is_unfounded,
-    key_fact_recall,
-    normalize_fact,
-    quotes_cover,
-    recall_articles_at_k,
-    reciprocal_rank_at_k,
-    token_f1,
-)
 from qa.evaluation.questions import Question, fingerprint_questions
 from qa.evaluation.report import read_metrics, write_reports
-from qa.evaluation.summary import ANSWER_METRICS, RETRIEVAL_METRICS, share, summarize
-from qa.types import Answer, Citation, Hit
+from qa.evaluation.scoring import rescore, score_question
+from qa.evaluation.summary import ANSWER_METRICS, RETRIEVAL_METRICS, summarize
+from qa.types import Answer, Hit
 
 Answerer = Callable[..., Answer]  # (question, history=..., now=...) -> Answer
 RESULTS_FILE = "results.jsonl"
@@ -62,9 +39,9 @@ METRIC_NAMES = {
     "answers": ANSWER_METRICS,
     "abstention": ("unanswerable_abstained", "answerable_abstained"),
     "citations": ("precision", "recall"),
-    "coverage": ("key_fact_recall", "claim_support"),
+    "coverage": ("key_fact_recall", "claim_support", "verbatim_share"),
+    "understanding": ("shape_accuracy", "follow_up_read_recall@4", "first_question_read_recall@4"),
 }
-MIN_CLAIM_WORDS = 3  # "27." or "Yes." is a direct answer, judged by accuracy, not a claim to quote
 MIN_K = 10  # the benchmark's metrics look at the top 10 chunks
 
 
@@ -83,25 +60,30 @@ def run_eval(
     k: int = 10,
     settings: dict[str, Any] | None = None,
     question_set: Sequence[Question] | None = None,
+    selection: dict[str, Any] | None = None,
     compare_to: Path | None = None,
+    targets: dict[str, float] | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Evaluate `questions` into `out_dir` (resuming a run there) and return the metrics.
 
-    `answerer` None means retrieval only. `settings` (model names, index folder...) and the full
-    `question_set` the questions were drawn from (default: `questions`) identify the run: resuming
-    into a folder that holds a run with other questions or settings is an error.
+    `answerer` None means retrieval only. `settings` (model names, index folder...), the full
+    `question_set` the questions were drawn from (default: `questions`) and the `selection` that drew
+    them (question file, --sample, --seed, --limit) identify the run: resuming into a folder that
+    holds a run with other questions, another selection or other settings is an error. `targets`
+    (dotted metric -> --fail-under value) are shown beside the metrics in the report.
     """
     from tqdm import tqdm
 
     if k < MIN_K:
         raise QAError(f"--k must be at least {MIN_K}: the benchmark's metrics look at the top {MIN_K} chunks.")
-    other = read_metrics(compare_to) if compare_to is not None else None
+    other = read_run(compare_to) if compare_to is not None else None
     # Round-tripped through JSON so that paths become strings, as run.json and metrics.json hold them.
     run_settings = json.loads(json.dumps({**(settings or {}), "k": k, "retrieval_only": answerer is None}, default=str))
     out_dir.mkdir(parents=True, exist_ok=True)
-    _claim_run_folder(out_dir, fingerprint_questions(question_set or questions), run_settings)
     results_path = out_dir / RESULTS_FILE
+    _claim_run_folder(out_dir, fingerprint_questions(question_set or questions), run_settings,
+                      json.loads(json.dumps(selection or {}, default=str)), {q.id for q in questions})
     _drop_unfinished_line(results_path)
     done = {record["id"] for record in read_results(results_path)}
     todo = [q for q in questions if q.id not in done]
@@ -112,13 +94,47 @@ def run_eval(
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
             sink.flush()
             bar.update()
-    records = read_results(results_path)
+    records = [rescore(r) for r in read_results(results_path)]
     metrics = summarize(records)
     metrics["counts"]["questions"] = len(questions)
     metrics["config"] = _config(run_settings, retriever, records, reused=len(done))
     (out_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    write_reports(out_dir, metrics, records, other)
+    write_reports(out_dir, metrics, records, other, targets)
     return metrics
+
+
+def rescore_run(run_dir: Path, out_dir: Path | None = None, compare_to: Path | None = None,
+                targets: dict[str, float] | None = None) -> dict[str, Any]:
+    """Score a finished run again under the current rules, without retrieving or answering: its
+    metrics.json and reports are written to `out_dir` (default: the run folder itself; its
+    results.jsonl is left as written). Into another folder, the rescored results.jsonl and run.json
+    go too, so that it is a run folder of its own (for --compare)."""
+    records = [rescore(r) for r in read_results(run_dir / RESULTS_FILE)]
+    if not records:
+        raise QAError(f"No results in {run_dir}/ — give a folder written by `qa eval`.")
+    other = read_run(compare_to) if compare_to is not None else None
+    earlier = read_metrics(run_dir) if (run_dir / METRICS_FILE).exists() else {}
+    metrics = summarize(records)
+    metrics["counts"]["questions"] = earlier.get("counts", {}).get("questions", len(records))
+    metrics["config"] = {**earlier.get("config", {}), "rescored": {
+        "git": code_revision(), "version": __version__, "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }}
+    out_dir = out_dir or run_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.resolve() != run_dir.resolve():
+        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        (out_dir / RESULTS_FILE).write_text(lines, encoding="utf-8")
+        if (run_dir / RUN_FILE).exists():
+            (out_dir / RUN_FILE).write_bytes((run_dir / RUN_FILE).read_bytes())
+    (out_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_reports(out_dir, metrics, records, other, targets)
+    return metrics
+
+
+def read_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The metrics of an earlier run folder and its records, scored under the current rules
+    (no records when it has no results.jsonl)."""
+    return read_metrics(run_dir), [rescore(r) for r in read_results(run_dir / RESULTS_FILE)]
 
 
 def evaluate_question(question: Question, retriever: Searcher, answerer: Answerer | None, k: int = 10) -> dict[str, Any]:
@@ -137,138 +153,6 @@ def evaluate_question(question: Question, retriever: Searcher, answerer: Answere
             context["now"] = date.fromisoformat(question.now)
         answer = answerer(question.question, **context)
     return score_question(question, hits, answer, retrieve_ms)
-
-
-def score_question(question: Question, hits: list[Hit], answer: Answer | None, retrieve_ms: float) -> dict[str, Any]:
-    """The JSON record of one question: what was retrieved and answered, and its scores."""
-    record: dict[str, Any] = {
-        "id": question.id,
-        "question": question.question,
-        "type": question.question_type,
-        "expected_shape": question.shape or None,
-        "follow_up": bool(question.history),
-        "answerable": question.answerable,
-        "gold_answers": question.answers,
-        "gold_articles": question.gold_articles,
-        "evidence": question.evidence,
-        "retrieve_ms": retrieve_ms,
-        "retrieved": [
-            {"chunk_id": h.chunk_id, "article_id": h.article_id, "url": h.url, "title": h.title, "score": h.score, "text": h.text}
-            for h in hits
-        ],
-        "retrieval": retrieval_scores(question, hits),
-        "answer": None,
-        "correct": None,
-        "citation_counts": None,
-        "coverage": None,
-        "read": None,
-    }
-    if answer is None:
-        return record
-    gold = question.answerable and bool(question.evidence or question.gold_articles)
-    record["answer"] = {
-        "text": answer.answer,
-        "short_answer": answer.short_answer,
-        "abstained": answer.abstained,
-        "model": answer.model,
-        "timings": answer.timings,
-        "used_chunk_ids": [h.chunk_id for h in answer.hits],
-        "shape": answer.shape,
-        "citations": [
-            {"n": c.n, "article_id": c.article_id, "url": c.url, "title": c.title, "quote": c.quote,
-             "supported": c.supported, "chunk_id": c.chunk_id,
-             "correct": is_citation_correct(c, question) if gold else None}
-            for c in answer.citations
-        ],
-        "claims": [
-            {"text": c.text, "cited": list(c.cited), "supported": c.supported, "quotes": [q.quote for q in c.quotes],
-             "judged_supported": quotes_cover(c.text, [q.quote for q in c.quotes])}
-            for c in answer.claims
-        ],
-    }
-    record["coverage"] = coverage_scores(question, answer, record["answer"]["claims"])
-    record["read"] = read_scores(question, answer)
-    if question.answerable and question.answers:
-        predicted = answer.short_answer.strip() or answer.answer
-        record["correct"] = {
-            "accuracy": any(is_lenient_correct(predicted, g) for g in question.answers),
-            "exact_match": max(exact_match(predicted, g) for g in question.answers),
-            "f1": max(token_f1(predicted, g) for g in question.answers),
-        }
-    if gold:
-        cited = [g for g in question.gold_articles if any(_is_gold(c.url, c.article_id, [g]) for c in answer.citations)]
-        record["citation_counts"] = {
-            "cited": len(answer.citations),
-            "correct": sum(1 for c in record["answer"]["citations"] if c["correct"]),
-            "gold_articles": len(question.gold_articles),
-            "gold_articles_cited": len(cited),
-        }
-    return record
-
-
-def coverage_scores(question: Question, answer: Answer, claims: list[dict[str, Any]]) -> dict[str, Any]:
-    """Key facts stated (questions that list them) and claims whose own quotes support them."""
-    judged = [c["judged_supported"] for c in claims if len(content_words(c["text"])) >= MIN_CLAIM_WORDS]
-    recall = None
-    if question.answerable and question.key_facts:
-        recall = 0.0 if answer.abstained else key_fact_recall(strip_markers(answer.answer), question.key_facts, question.question)
-    return {
-        "key_fact_recall": recall,
-        "claim_support": share(judged) if not answer.abstained else None,
-        "claims": len(judged),
-        "claims_supported": sum(judged),
-        "articles_cited": len({c.article_id for c in answer.citations}),
-    }
-
-
-def read_scores(question: Question, answer: Answer) -> dict[str, Any]:
-    """What the answer read and said, judged from the answer alone: gold-article recall over the
-    first 4 passages it read (for a follow-up: after the conversation was resolved), whether its
-    shape is the one asked for, and whether a name or number it gave is unfounded (no quote, read
-    with its article's title, holds it together with half the question's words)."""
-    recall = None
-    if question.answerable and question.gold_articles:
-        gold = set(question.gold_articles)
-        keys = [h.url if h.url and h.url in gold else h.article_id for h in answer.hits]
-        recall = recall_articles_at_k(keys, gold, 4)
-    # Each quote with its article's title: "18% of the country's GDP" is about Israel when the title says so.
-    titles = {c.n: c.title for c in answer.citations}
-    quotes = [f"{titles.get(q.n, '')} {q.quote}" for c in answer.claims for q in c.quotes]
-    quotes += [f"{c.title} {c.quote}" for c in answer.citations]
-    unfounded = not answer.abstained and bool(answer.short_answer) and is_unfounded(answer.short_answer, question.question, quotes)
-    return {
-        "recall@4": recall,
-        "shape_correct": (answer.shape == question.shape) if question.shape else None,
-        "unfounded_name_or_number": unfounded,
-    }
-
-
-def retrieval_scores(question: Question, hits: list[Hit]) -> dict[str, float | None] | None:
-    """Benchmark retrieval metrics for one question; None for an unanswerable question."""
-    if not question.answerable or not (question.evidence or question.gold_articles):
-        return None
-    scores: dict[str, float | None] = dict.fromkeys(RETRIEVAL_METRICS)
-    texts = [h.text for h in hits]
-    if question.evidence:
-        scores["hits@4"] = hits_at_k(texts, question.evidence, 4)
-        scores["hits@10"] = hits_at_k(texts, question.evidence, 10)
-        scores["map@10"] = average_precision_at_k(texts, question.evidence, 10)
-        scores["mrr@10"] = reciprocal_rank_at_k(texts, question.evidence, 10)
-    if question.gold_articles:
-        gold = set(question.gold_articles)
-        # One key per chunk: the gold entry it matches (by URL or id), else its article id.
-        keys = [h.url if h.url and h.url in gold else h.article_id for h in hits]
-        scores["recall@4"] = recall_articles_at_k(keys, gold, 4)
-        scores["recall@10"] = recall_articles_at_k(keys, gold, 10)
-    return scores
-
-
-def is_citation_correct(citation: Citation, question: Question) -> bool:
-    """The quote holds a gold fact (benchmark substring rule), or it is `supported` and cites a gold article."""
-    quote = normalize_fact(citation.quote)
-    if any(fact and fact in quote for fact in map(normalize_fact, question.evidence)):
-        return True
-    return citation.supported and _is_gold(citation.url, citation.article_id, question.gold_articles)
 
 
 def read_results(path: Path) -> list[dict[str, Any]]:
@@ -301,13 +185,10 @@ def code_revision() -> str | None:
     return f"{revision}+dirty" if dirty else revision
 
 
-def _is_gold(url: str, article_id: str, gold_articles: list[str]) -> bool:
-    return bool(url and url in gold_articles) or article_id in gold_articles
-
-
-def _claim_run_folder(out_dir: Path, question_set: str, settings: dict[str, Any]) -> None:
+def _claim_run_folder(out_dir: Path, question_set: str, settings: dict[str, Any], selection: dict[str, Any],
+                      selected_ids: set[str]) -> None:
     """Record what this run is in run.json, or check that the run already there is the same one."""
-    identity = {"questions": question_set, "settings": settings}
+    identity = {"questions": question_set, "selection": selection, "settings": settings}
     fingerprint = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
     run_file = out_dir / RUN_FILE
     if run_file.exists():
@@ -319,10 +200,16 @@ def _claim_run_folder(out_dir: Path, question_set: str, settings: dict[str, Any]
             return
         if stored.get("questions") != question_set:
             what = "a different question set"
-        else:
+        elif stored.get("settings") != settings:
             old = stored.get("settings", {})
-            changed = sorted(key for key in {*old, *identity["settings"]} if old.get(key) != identity["settings"].get(key))
+            changed = sorted(key for key in {*old, *settings} if old.get(key) != settings.get(key))
             what = f"different settings ({', '.join(changed)})"
+        elif "selection" not in stored and {r["id"] for r in read_results(out_dir / RESULTS_FILE)} <= selected_ids:
+            # run.json from before the selection was recorded: what it holds is part of this selection.
+            run_file.write_text(json.dumps({"fingerprint": fingerprint, **identity}, indent=2) + "\n", encoding="utf-8")
+            return
+        else:
+            what = f"a different selection of questions (was {json.dumps(stored.get('selection', 'not recorded'))})"
         raise QAError(f"{out_dir}/ holds a run with {what}, so it cannot be resumed; pick another --out (or delete {out_dir}/ to start over).")
     if (out_dir / RESULTS_FILE).exists():
         raise QAError(f"{out_dir}/ holds results.jsonl but no run.json, so it cannot be resumed safely; pick another --out.")

@@ -232,19 +232,3 @@ def is_unfounded(short_answer: str, question: str, quotes: list[str]) -> bool:
         if all(w in lowered for w in wanted) and len(asked & content_words(quote)) * 2 >= len(asked):
             return False
     return True
-
-
-def quotes_cover(claim: str, quotes: list[str], share: float = 0.6) -> bool:
-    """The evaluator's support judge, recomputed from the quotes an answer returns (not from its
-    `supported` flag): together they hold at least `share` of the claim's content words (stemmed;
-    names and numbers included) and half of the words that say something of those names. Stricter
-    than the answerer, which also accepts paraphrases by embedding similarity."""
-    from qa.answering.cite import terms
-
-    wanted, told = terms(claim)
-    if not wanted or not quotes:
-        return False
-    have = terms(" ".join(quotes))[0]
-    if told and len(told & have) * 2 < len(told):
-        return False
-    return len(wanted & have) / len(wanted) >= share

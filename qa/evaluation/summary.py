@@ -16,6 +16,7 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
     """All metrics from per-question records (the lines of results.jsonl)."""
     answered = [r for r in records if r["answer"] is not None]
     metrics: dict[str, Any] = {
+        "kind": set_kind(records),
         "retrieval": means_by_type(records, "retrieval", RETRIEVAL_METRICS),
         "answers": means_by_type(records, "correct", ANSWER_METRICS) if answered else None,
         "abstention": None,
@@ -38,19 +39,7 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
             "answerable_abstained": share([r["answer"]["abstained"] for r in answered if r["answerable"]]),
         }
         coverage = [r for r in answered if r.get("coverage")]
-        recall = means_by_type([r for r in coverage if r["coverage"]["key_fact_recall"] is not None], "coverage", ("key_fact_recall",))
-        metrics["coverage"] = {
-            "key_fact_recall": recall["key_fact_recall"],
-            # pooled over every claim of every answer (a long answer weighs more)
-            "claim_support": ratio(sum(r["coverage"]["claims_supported"] for r in coverage),
-                                    sum(r["coverage"]["claims"] for r in coverage)),
-            "by_type": {
-                t: {"key_fact_recall": row["key_fact_recall"], "claim_support": ratio(
-                    sum(r["coverage"]["claims_supported"] for r in coverage if r["type"] == t),
-                    sum(r["coverage"]["claims"] for r in coverage if r["type"] == t))}
-                for t, row in recall["by_type"].items()
-            },
-        } if coverage else None
+        metrics["coverage"] = coverage_metrics(coverage) if coverage else None
         metrics["latency_by_type_ms"] = {
             t: {"first_token_p50": p50_p95([r["answer"]["timings"].get("first_token_ms") for r in answered if r["type"] == t])["p50"],
                 "total_p50": p50_p95([r["answer"]["timings"].get("total_ms") for r in answered if r["type"] == t])["p50"],
@@ -64,6 +53,47 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
             "recall": ratio(sum(c["gold_articles_cited"] for c in counts), sum(c["gold_articles"] for c in counts)),
         }
     return metrics
+
+
+def set_kind(records: list[dict[str, Any]]) -> str:
+    """"benchmark" for a set with gold evidence sentences and no key facts (MultiHop-RAG), "chat" for
+    one with key facts and no evidence sentences (benchmarks/questions/*.jsonl), else "mixed"."""
+    evidence = any(r.get("evidence") for r in records)
+    key_facts = any(r.get("key_facts") or (r.get("coverage") or {}).get("key_fact_recall") is not None for r in records)
+    if evidence != key_facts:
+        return "benchmark" if evidence else "chat"
+    return "mixed"
+
+
+def coverage_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Key-fact recall (mean over questions that list key facts), the share of judged claims the
+    judge supports and the share of the answers' words that are article sentences given verbatim
+    (both pooled: a long answer weighs more), how many claims the model wrote, how many are shown
+    and how many of those are article sentences."""
+
+    def pooled(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+        said = [r["coverage"] for r in rows if not r["answer"]["abstained"]]
+        return {
+            "claim_support": ratio(sum(c["claims_supported"] for c in said), sum(c["claims"] for c in said)),
+            "verbatim_share": ratio(sum(c.get("verbatim_words", 0) for c in said), sum(c.get("claim_words", 0) for c in said)),
+        }
+
+    recall = means_by_type([r for r in records if r["coverage"]["key_fact_recall"] is not None], "coverage", ("key_fact_recall",))
+    written = [r["coverage"].get("claims_written") for r in records]
+    types = sorted({r["type"] for r in records})
+    return {
+        "key_fact_recall": recall["key_fact_recall"],
+        **pooled(records),
+        # None when some answer did not record it (written before answers counted their sentences)
+        "claims_written": None if None in written else sum(written),
+        "claims_shown": sum(r["coverage"].get("claims_shown", 0) for r in records),
+        "claims_verbatim": sum(r["coverage"].get("claims_verbatim", 0) for r in records),
+        "by_type": {
+            t: {"key_fact_recall": (recall["by_type"].get(t) or {}).get("key_fact_recall"),
+                **pooled([r for r in records if r["type"] == t])}
+            for t in types
+        },
+    }
 
 
 def understanding_metrics(answered: list[dict[str, Any]]) -> dict[str, Any]:
