@@ -85,6 +85,7 @@ class NewsSite:
     editions: dict[int, int] = field(default_factory=dict)
     dropped: set[int] = field(default_factory=set)
     requests: list[tuple[str, bool, int]] = field(default_factory=list)  # (path, conditional, status)
+    redirects: dict[str, str] = field(default_factory=dict)  # path -> Location (302)
     slow_seconds: float = 2.0
     _server: ThreadingHTTPServer | None = None
 
@@ -131,6 +132,13 @@ class NewsSite:
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path.split("?")[0]
         conditional = "If-None-Match" in handler.headers or "If-Modified-Since" in handler.headers
+        if path in self.redirects:
+            self.requests.append((path, conditional, 302))
+            handler.send_response(302)
+            handler.send_header("Location", self.redirects[path])
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return None
         if path == "/broken/slow.xml":
             time.sleep(self.slow_seconds)
         if path == "/broken/500.xml":
