@@ -320,6 +320,8 @@ def test_cli_eval_with_answers_from_the_fake_llm(tiny_index: Path, tmp_path: Pat
     assert metrics["latency_ms"]["total"]["p50"] > 0
     records = read_results(out / "results.jsonl")
     assert all(r["answer"] for r in records)
+    assert all(isinstance(r["answer"]["claims_written"], int) for r in records)  # the answer loop counts them
+    assert metrics["coverage"]["claims_written"] == sum(r["coverage"]["claims_written"] for r in records)
 
 
 def test_two_question_sets_run_into_their_own_folders_and_print_side_by_side(tiny_index: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
