@@ -82,6 +82,7 @@ class NewsSite:
     """The site's content (edit it between runs) and its request log."""
 
     port: int = 0
+    host: str = HOST  # "127.0.0.1" where the code under test uses the system resolver (the CLI)
     editions: dict[int, int] = field(default_factory=dict)
     dropped: set[int] = field(default_factory=set)
     requests: list[tuple[str, bool, int]] = field(default_factory=list)  # (path, conditional, status)
@@ -91,7 +92,7 @@ class NewsSite:
 
     @property
     def base(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + path
