@@ -28,6 +28,13 @@ _WEEKEND = re.compile(r"\b(?P<which>last|this|past|over the)\s+weekend\b", re.IG
 # Days a chat user names relative to today; a report of last night's match is often dated the next day.
 _DAYS_BACK = {"today": (0, 0), "tonight": (0, 0), "this morning": (0, 0), "yesterday": (1, 0), "last night": (1, 0)}
 _DAY_WORD = re.compile(r"\b(?P<word>" + "|".join(_DAYS_BACK) + r")\b", re.IGNORECASE)
+# Words asking for the newest news without naming a window ("today", "this week" make windows):
+# such questions prefer newer articles (RetrievalConfig.recency_weight).
+_RECENT = re.compile(
+    r"\b(?:latest|newest|most recent(?:ly)?|recent(?:ly)?|currently|so far|right now|breaking|these days|"
+    r"past few days|lately)\b",
+    re.IGNORECASE,
+)
 _AFTER = re.compile(r"\b(after|since|following)\s*$", re.IGNORECASE)
 _BEFORE = re.compile(r"\b(before|prior to|until|by)\s*$", re.IGNORECASE)
 # Words in an outlet name that say which section it is, not which outlet.
@@ -57,6 +64,7 @@ class QueryPlan:
     dates: tuple[DateRange, ...] = field(default_factory=tuple)
     core: str = ""  # the question without the outlet names and dates, for matching article text
     mentions: tuple[tuple[str, ...], ...] = ()  # per outlet named, the outlets (sections) it can mean
+    recent: date | None = None  # the day to count back from when it asks for the newest news without a window
 
 
 def outlet_label(outlet: str) -> str:
@@ -169,7 +177,10 @@ def plan_query(question: str, outlets: list[str], today: date) -> QueryPlan:
     for start, end in sorted(spans, reverse=True):
         core = core[:start] + " " + core[end:]
     core = " ".join(core.replace("'", " ").replace('"', " ").split())
-    return QueryPlan(question, tuple(sources), dates, core, mentions)
+    # A relative window ("yesterday", "this week") already ranks its own days first, and a decay on
+    # top of it lowered recall (docs/follow.md): the decay is for "latest" without a window.
+    asks_recent = bool(_RECENT.search(question)) and not any(span.relative for span in dates)
+    return QueryPlan(question, tuple(sources), dates, core, mentions, today if asks_recent else None)
 
 
 def _in_a_name(text: str, match: re.Match[str]) -> bool:

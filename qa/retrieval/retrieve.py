@@ -49,6 +49,11 @@ class RetrievalConfig:
     sentence_weight: float = 6.0
     rerank_depth: int = 40
     source_quota: int = 1
+    # Questions asking for the newest news without a window ("latest", "recently") multiply each
+    # passage's score by 1 + recency_weight * 0.5 ** (age in days / half-life), age counted back
+    # from the question's day; measured with benchmarks/recency.py (docs/follow.md).
+    recency_weight: float = 2.0
+    recency_half_life_days: float = 7.0
 
 
 class Retriever:
@@ -138,6 +143,11 @@ class Retriever:
             for chunk_id, candidate in facts.items():
                 if any(_on(span, candidate.day) for span in plan.dates):
                     fused[chunk_id] *= 1.0 + cfg.date_boost
+        if plan.recent and cfg.recency_weight:
+            anchor = plan.recent.toordinal()
+            for chunk_id, candidate in facts.items():
+                if 0 < candidate.day <= anchor:  # undated and later articles get no boost
+                    fused[chunk_id] *= 1.0 + cfg.recency_weight * 0.5 ** ((anchor - candidate.day) / cfg.recency_half_life_days)
         rows: dict[int, StoredChunk] = {}  # chunks read this search (one store round trip where it can)
         if cfg.sentence_weight:
             self._sentence_rerank(view, plan.core or query, fused, rows)
