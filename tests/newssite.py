@@ -193,17 +193,24 @@ class NewsSite:
             return self._sitemap(PLAIN_SITEMAP, news=False)
         if path == "/broken/malformed.xml":
             return Resource(b'<?xml version="1.0"?><rss version="2.0"><channel><title>Broken</title><<item>>', "application/rss+xml", 0)
+        if path.startswith("/syndicated/"):  # another outlet's copy of the same story, at a second URL
+            number = path.split("/")[2]
+            if number.isdigit() and int(number) < ARTICLES:
+                return self._page(int(number), syndicated=True)
         if path.startswith(("/news/", "/private/")):
             number = path.split("/")[2]
             if number.isdigit() and int(number) < ARTICLES:
                 return self._page(int(number))
         return None
 
-    def _page(self, i: int) -> Resource:
+    def _page(self, i: int, syndicated: bool = False) -> Resource:
         title = f"{spy_word(i).capitalize()} {_WORDS[i % len(_WORDS)]} project moves ahead"
         day = published(i).isoformat()
         head = [f"<title>{html.escape(title)}</title>", f'<link rel="canonical" href="{self.article_url(i)}">']
-        if i < 100:
+        if syndicated:
+            head = [f"<title>{html.escape(title)} | Bay Gazette</title>", '<meta property="og:site_name" content="Bay Gazette">',
+                    f'<meta property="article:published_time" content="{day}T12:00:00+00:00">']
+        elif i < 100:
             ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": title,
                   "datePublished": f"{day}T08:00:00Z", "dateModified": f"{self.modified(i).isoformat()}T09:00:00Z",
                   "author": {"@type": "Person", "name": f"Reporter {i % 7}"},
@@ -213,7 +220,10 @@ class NewsSite:
             head += ['<meta property="og:site_name" content="Coast Courier">',
                      f'<meta property="article:published_time" content="{day}T08:00:00+00:00">',
                      f'<meta property="article:modified_time" content="{self.modified(i).isoformat()}T09:00:00+00:00">']
-        paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in article_text(i, self.editions.get(i, 0)))
+        text = article_text(i, self.editions.get(i, 0))
+        if syndicated:
+            text.append("This story was first published by the Harbour Herald and is republished with permission.")
+        paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text)
         page = (f"<!doctype html><html><head>{''.join(head)}</head><body><nav><a href='/'>Home</a> <a href='/world'>World</a></nav>"
                 f"<article><h1>{html.escape(title)}</h1>{paragraphs}</article><footer>© Harbour Media</footer></body></html>")
         return Resource(page.encode(), "text/html; charset=utf-8", _epoch(self.modified(i)))

@@ -129,6 +129,19 @@ def test_each_failing_source_is_reported_and_the_rest_succeed(site, tmp_path, em
     store.close()
 
 
+def test_the_same_story_at_a_second_url_is_linked_as_a_near_duplicate(site, tmp_path, embedder) -> None:
+    follower = make_follower(tmp_path, embedder)
+    report = follower.fetch_urls([site.article_url(11), site.url("/syndicated/011/copy.html")])
+    assert report.errors == [] and len(report.written) == 2 and report.ingest.added == 2
+    store = open_store(tmp_path)
+    rows = {a.source: a.id for a in store.articles()}
+    assert set(rows) == {"Harbour Herald", "Bay Gazette"}
+    links = dict(store.db.execute("SELECT id, near_duplicate_of FROM articles"))
+    assert {links[rows["Harbour Herald"]], links[rows["Bay Gazette"]]} - {None} in ({rows["Harbour Herald"]}, {rows["Bay Gazette"]})
+    assert follower.sources() == []  # fetched once, not followed
+    store.close()
+
+
 def test_robots_txt_is_obeyed(site, tmp_path) -> None:
     fetcher = Fetcher(loopback_policy(), LIMITS)
     with pytest.raises(Exception, match="robots.txt of news.test does not allow"):
