@@ -78,3 +78,24 @@ def test_an_answer_is_found_by_its_words_in_a_sentence() -> None:
     assert answer_sentences("56", passages) and not answer_sentences("57", passages)
     assert answer_sentences("Javier Sergio", passages)  # half the words of a longer answer is enough
     assert not answer_sentences("Yes", passages)  # yes/no are judged by their claims, not here
+
+
+def test_a_longer_answer_must_quote_sentences_that_hold_the_focus() -> None:
+    from qa.answering.answerability import quotes_hold_focus
+    from qa.answering.cite import Support, Verified
+    from qa.answering.markers import Claim
+
+    # "what did pope francis say about blessing same sex couples", answered from an article on
+    # Francis Scott Key: the quote is a real sentence, but only "francis" of the focus is in it
+    focus = (("bless", 6.0), ("pope", 5.0), ("coupl", 4.0), ("sex", 4.0), ("francis", 3.0))
+    anthem = _hit(1, "Francis Scott Key wrote the poem in 1814. It became the anthem.", title="The anthem at 200")
+    vatican = _hit(2, "Pope Francis said priests may bless same-sex couples. Conservatives objected.", title="Vatican")
+    passages = make_passages("pope francis blessing same sex couples", [anthem, vatican])
+
+    def quoting(passage_index: int) -> Verified:
+        passage = passages[passage_index]
+        return Verified(Claim("A claim.", (passage.n,)), (Support(passage.n, passage.spans[0], 1.0),), True, False)
+
+    assert not quotes_hold_focus(focus, [quoting(0)], passages)
+    assert quotes_hold_focus(focus, [quoting(1)], passages)
+    assert quotes_hold_focus(focus, [quoting(0), quoting(1)], passages)  # pooled over the answer's quotes

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from qa.answering.abstention import asked_names, is_abstention
-from qa.answering.answerability import answer_in_focus, evidence_holds
+from qa.answering.answerability import answer_in_focus, evidence_holds, quotes_hold_focus
 from qa.answering.cite import (
     MIN_CONTENT_WORDS,
     Verified,
@@ -331,7 +331,8 @@ class Answerer:
     ) -> bool:
         """Withhold an answer the evidence does not back. A name or number must be one the model was
         sure of and come from a sentence that holds the question's focus; a yes or a no needs an
-        explanation (with its closest quotes); every other answer a claim its quotes support."""
+        explanation (with its closest quotes); every other answer a claim its quotes support, and
+        quotes that together hold the question's focus as its chunks had to."""
         if form.short_answer and is_name_or_number(short):
             # The name's own sentence is its evidence; the explanation around it may paraphrase.
             unsure = is_unsure(short, answer_confidence(probs or []), self.min_confidence)
@@ -342,7 +343,10 @@ class Answerer:
             # The Verge …?") is rarely any sentence's words, and requiring support withheld the first
             # MultiHop-RAG yes/no questions, every one (docs/evaluation.md).
             return not any(v.supports for v in verified if len(v.claim.text.split()) >= 3)
-        return not any(v.supported and v.supports for v in verified if len(v.claim.text.split()) >= 3)
+        # Every other answer: a claim its quotes support, and quotes that hold the question's focus.
+        return not any(v.supported and v.supports for v in verified if len(v.claim.text.split()) >= 3) or (
+            not quotes_hold_focus(asked.focus, verified, passages)
+        )
 
     def ask(
         self, question: str, history: Sequence[Turn] = (), k: int | None = None, filters: Filters | None = None,

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from qa.answering.prompt import Passage
 from qa.answering.untrusted import is_instruction_like
 from qa.index.keyword import tokenize
 from qa.types import Hit
+
+if TYPE_CHECKING:
+    from qa.answering.cite import Verified
 
 # Tuned on the dev split and the MultiHop-RAG dev questions without the model
 # (`python benchmarks/answerability.py`, docs/evaluation.md "Answerability"):
@@ -105,6 +109,19 @@ def answer_in_focus(answer: str, focus: Focus, passages: Sequence[Passage], ques
         return False
     best = max((pooled_share(name, focus, passages) for name in rival_names(answer, question, passages)), default=0.0)
     return share >= NEAR_BEST * best
+
+
+def quotes_hold_focus(focus: Focus, verified: Sequence[Verified], passages: Sequence[Passage]) -> bool:
+    """Do the sentences a longer answer shows as its quotes (with their articles' titles) hold the
+    share of the focus its retrieved chunks had to? "Pope Francis" quoted from an article on Francis
+    Scott Key does not answer what the pope said about blessings."""
+    by_number = {p.n: p for p in passages}
+    texts = [
+        text
+        for v in verified for support in v.supports if (passage := by_number.get(support.n))
+        for text in (passage.hit.title, passage.sentence(support.span))
+    ]
+    return held_share(focus, texts) >= MIN_EVIDENCE_FOCUS
 
 
 def best_sentences(

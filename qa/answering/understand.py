@@ -85,7 +85,7 @@ def _examples() -> tuple[tuple[str, ...], tuple[str, ...]]:
     folder = resources.files("qa.answering") / "data"
     rows = [
         json.loads(line)
-        for name in ("shape_examples.jsonl", "shape_examples_multihop.jsonl")
+        for name in ("shape_examples.jsonl", "shape_examples_typed.jsonl", "shape_examples_multihop.jsonl")
         for line in (folder / name).read_text(encoding="utf-8").splitlines() if line.strip()
     ]
     rows = [r for r in rows if r.get("shape") in SHAPE_NAMES]
