@@ -139,6 +139,22 @@ def test_claims_are_judged_apart_from_article_sentences_and_dropped_claims_are_c
     assert totals["verbatim_share"] == pytest.approx(words[2] / sum(words))
 
 
+def test_closest_sentences_instead_of_an_answer_are_counted_apart() -> None:
+    from qa.answering.answer import EVIDENCE_LEAD
+    from qa.evaluation.summary import summarize
+
+    sentence = "Javier Milei won Argentina's presidential runoff on Sunday."
+    records = []
+    for n, (answerable, text) in enumerate([(True, f"{EVIDENCE_LEAD}\n- Reuters: “{sentence}” [1]"), (True, "Milei [1]."),
+                                             (False, f"{EVIDENCE_LEAD}\n- Reuters: “{sentence}” [1]")]):
+        q = question(f"e{n}", "Who won the runoff?", answerable=answerable)
+        answer = Answer(q.question, text, False, [], "m", TIMINGS, [], "", [claim(sentence, sentence, verbatim=True)])
+        records.append(score_question(q, [], answer, 1.0))
+    abstention = summarize(records)["abstention"]
+    assert (abstention["answerable_abstained"], abstention["answerable_evidence_only"]) == (0.0, 0.5)
+    assert abstention["unanswerable_evidence_only"] == 1.0
+
+
 def test_unanswerable_questions_get_no_retrieval_scores() -> None:
     record = score_question(question("n", answerable=False), [hit(0, "Fact one.")], None, 1.0)
     assert record["retrieval"] is None and record["answer"] is None

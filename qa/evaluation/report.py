@@ -36,6 +36,8 @@ HEADLINE = (
     ("retrieval.recall@10", "gold-article recall@10 (retrieved)"),
     ("abstention.answerable_abstained", "answerable questions declined"),
     ("abstention.unanswerable_abstained", "unanswerable questions declined"),
+    ("abstention.answerable_evidence_only", "answerable questions given only the closest sentences"),
+    ("abstention.unanswerable_evidence_only", "unanswerable questions given only the closest sentences"),
     ("coverage.key_fact_recall", "key-fact recall"),
     ("coverage.claim_support", "claims the judge supports"),
     ("coverage.verbatim_share", "share of the answers in the articles' own words"),

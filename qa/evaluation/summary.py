@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from qa.answering.answer import EVIDENCE_LEAD
 from qa.evaluation.metrics import mean, percentile
 
 RETRIEVAL_METRICS = ("hits@4", "hits@10", "map@10", "mrr@10", "recall@4", "recall@10")
@@ -37,6 +38,10 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         metrics["abstention"] = {
             "unanswerable_abstained": share([r["answer"]["abstained"] for r in answered if not r["answerable"]]),
             "answerable_abstained": share([r["answer"]["abstained"] for r in answered if r["answerable"]]),
+            # Not declined, but no answer of the model's own either: the closest article sentences,
+            # shown under their lead ("The articles do not answer this directly; …").
+            "unanswerable_evidence_only": share([evidence_only(r) for r in answered if not r["answerable"]]),
+            "answerable_evidence_only": share([evidence_only(r) for r in answered if r["answerable"]]),
         }
         coverage = [r for r in answered if r.get("coverage")]
         metrics["coverage"] = coverage_metrics(coverage) if coverage else None
@@ -53,6 +58,11 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
             "recall": ratio(sum(c["gold_articles_cited"] for c in counts), sum(c["gold_articles"] for c in counts)),
         }
     return metrics
+
+
+def evidence_only(record: dict[str, Any]) -> bool:
+    """Was the reply the closest sentences of the articles rather than an answer?"""
+    return not record["answer"]["abstained"] and record["answer"]["text"].startswith(EVIDENCE_LEAD)
 
 
 def set_kind(records: list[dict[str, Any]]) -> str:
