@@ -9,6 +9,7 @@ from qa.answering.answer import (
     EVIDENCE_LEAD,
     MIN_ANSWER_CONFIDENCE,
     Answerer,
+    Claimed,
     Token,
     Turn,
     short_answer,
@@ -26,19 +27,22 @@ def retriever(tiny_corpus, index_dir, embedder) -> Retriever:
     return Retriever(index_dir, embedder)
 
 
-def test_answer_streams_tokens_then_a_verified_answer(retriever) -> None:
+def test_answer_streams_verified_claims_then_the_same_answer(retriever) -> None:
     llm = FakeLLM(["27 [1]. At least 27 people have been killed in Karabakh and 200 wounded [1]."])
     events = list(Answerer(retriever, llm, k=3).stream("How many people had been killed in Karabakh?"))
-    tokens = [e.text for e in events if isinstance(e, Token)]
+    sent = [e for e in events if isinstance(e, Claimed)]
     answer = events[-1]
-    assert isinstance(answer, Answer) and len(tokens) > 5 and "".join(tokens).startswith("27 [1]")
+    assert isinstance(answer, Answer) and not any(isinstance(e, Token) for e in events)
+    assert [e.claim.text for e in sent] == ["27.", "At least 27 people have been killed in Karabakh and 200 wounded."]
+    assert "".join(e.text for e in sent) == answer.answer and answer.answer.startswith("27 [1]. At least 27")
     assert not answer.abstained and answer.short_answer == "27"
     (citation,) = answer.citations
     assert citation.supported and citation.source == "Reuters"
     assert citation.quote == "At least 27 people have been killed in Karabakh and 200 wounded, they said."
     body = retriever.store.article(citation.article_id).body
     assert body[citation.start : citation.end] == citation.quote
-    assert set(answer.timings) == {"retrieve_ms", "first_token_ms", "total_ms"}
+    assert set(answer.timings) == {"retrieve_ms", "first_token_ms", "first_claim_ms", "total_ms"}
+    assert answer.timings["first_token_ms"] <= answer.timings["first_claim_ms"] <= answer.timings["total_ms"]
     prompt = llm.prompts[0][-1]["content"]
     assert '<passage n="1" source="Reuters" date="2023-09-20" title="Azerbaijan Pounds Karabakh' in prompt
     assert prompt.endswith("Question: How many people had been killed in Karabakh?")
@@ -109,9 +113,9 @@ def test_short_answer_is_the_direct_answer(text: str, short: str) -> None:
 def test_labelled_reply_streams_and_reads_as_answer_then_explanation(retriever) -> None:
     llm = FakeLLM(["Answer: 27\nExplanation: At least 27 people have been killed in Karabakh and 200 wounded [1]."])
     events = list(Answerer(retriever, llm, k=3).stream("How many people had been killed in Karabakh?"))
-    streamed = "".join(e.text for e in events if isinstance(e, Token))
-    assert streamed == "27. At least 27 people have been killed in Karabakh and 200 wounded [1]."
+    streamed = "".join(e.text for e in events if isinstance(e, Claimed))
     answer = events[-1]
+    assert streamed == answer.answer == "27 [1]. At least 27 people have been killed in Karabakh and 200 wounded [1]."
     assert answer.short_answer == "27" and answer.citations[0].supported
 
 

@@ -84,12 +84,13 @@ def test_list_form_content_is_read_as_text(client) -> None:
     assert "meltwater" in completion.choices[0].message.content and completion.citations
 
 
-def test_stream_sends_tokens_then_a_final_chunk_with_citations(client) -> None:
+def test_stream_sends_verified_sentences_then_a_final_chunk_with_citations(client) -> None:
     chunks = list(client.chat.completions.create(
         model="newsroom-qa", messages=[{"role": "user", "content": QUESTION}], stream=True))
     assert chunks[0].choices[0].delta.role == "assistant"
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
-    assert len(chunks) > 3 and "meltwater" in streamed
+    assert len(chunks) == 3 and "meltwater" in streamed and streamed == chunks[-1].answer  # role, the one sentence, stop
+    assert chunks[1].claim["supported"] and "meltwater" in chunks[1].claim["quotes"][0]["quote"]
     final = chunks[-1]
     assert final.choices[0].finish_reason == "stop" and not final.choices[0].delta.content
     assert all(c.choices[0].finish_reason is None for c in chunks[:-1])
@@ -98,13 +99,13 @@ def test_stream_sends_tokens_then_a_final_chunk_with_citations(client) -> None:
     assert "meltwater" in final.claims[0]["quotes"][0]["quote"]
 
 
-def test_final_chunk_replaces_a_streamed_reply_the_checks_rejected(client, llm) -> None:
+def test_a_reply_the_checks_reject_is_never_streamed(client, llm) -> None:
     llm.replies = ["I am not able to answer that."]
     chunks = list(client.chat.completions.create(
         model="newsroom-qa", messages=[{"role": "user", "content": QUESTION}], stream=True))
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
     final = chunks[-1]
-    assert "not able" in streamed and "not able" not in final.answer
+    assert "not able" not in streamed and streamed == final.answer
     # declined, or (the passages hold what the question is about) their best sentences as quotations
     assert final.answer == ABSTENTION_TEXT or final.answer.startswith(EVIDENCE_LEAD)
     assert (final.abstained is True and final.citations == []) or all(c["supported"] for c in final.citations)

@@ -69,13 +69,14 @@ def test_ask_streams_server_sent_events_then_the_final_answer(server_url) -> Non
     assert status == 200 and kind.startswith("text/event-stream")
     events = [block.split("\n", 1) for block in body.decode().strip().split("\n\n")]
     names = [head.removeprefix("event: ") for head, _ in events]
-    assert names[0] == "sources" and names[-1] == "answer" and names.count("token") >= 2
-    assert set(names) == {"sources", "token", "answer"}
+    assert names == ["sources", "claim", "token", "answer"]  # one verified sentence: its claim, then its text
     sources = json.loads(events[0][1].removeprefix("data: "))
     first = sources["sources"][0]
     assert first["n"] == 1 and first["source"] and first["title"] and first["sentence"] and sources["retrieve_ms"] > 0
+    claim = json.loads(events[1][1].removeprefix("data: "))
+    assert claim["claim"]["supported"] and claim["claim"]["cited"] == [1] and "meltwater" in claim["claim"]["quotes"][0]["quote"]
     final = json.loads(events[-1][1].removeprefix("data: "))
-    assert final["citations"] and "".join(json.loads(d.removeprefix("data: "))["text"] for h, d in events[1:-1])
+    assert final["citations"] and json.loads(events[2][1].removeprefix("data: "))["text"] == claim["text"] == final["answer"]
 
 
 def test_bad_requests_get_422_with_a_reason(server_url) -> None:

@@ -1,4 +1,5 @@
-"""The answer loop, top to bottom: rewrite a follow-up, retrieve, prompt, stream, verify, cite."""
+"""The answer loop, top to bottom: understand the question, retrieve, decide whether the evidence can
+answer it, let the model write, verify each sentence as it is written and send only what stands."""
 
 from __future__ import annotations
 
@@ -9,24 +10,9 @@ from datetime import date
 from pathlib import Path
 
 from qa.answering.abstention import asked_names, is_abstention
-from qa.answering.answerability import answer_in_focus, evidence_holds, quotes_hold_focus
-from qa.answering.cite import (
-    MIN_CONTENT_WORDS,
-    Verified,
-    render,
-    verify_claims,
-)
-from qa.answering.claims import (
-    completed,
-    dated,
-    grouped_by_outlet,
-    outlet_checked,
-    quoted_evidence,
-    quoted_instead,
-    restates_a_title,
-    without_repeats,
-    without_restatements,
-)
+from qa.answering.answerability import answer_in_focus, evidence_holds
+from qa.answering.cite import Verified, render, verify_claims
+from qa.answering.claims import quoted_evidence, without_repeats
 from qa.answering.followups import Turn, needs_rewrite, rewrite_follow_up
 from qa.answering.gate import (
     answer_confidence,
@@ -45,6 +31,7 @@ from qa.answering.prompt import (
 )
 from qa.answering.reply import LabelFilter, repeats_a_line, short_answer
 from qa.answering.shapes import FACT, SHAPES, Shape
+from qa.answering.streaming import ClaimStream, Transcript, answer_holds, remembered
 from qa.answering.turns import TurnQueue
 from qa.answering.understand import ShapeClassifier, Understanding, understand
 from qa.index.embedding import Embedder
@@ -62,9 +49,19 @@ EVIDENCE_LEAD = "The articles do not answer this directly; the sentences closest
 
 @dataclass(frozen=True)
 class Token:
-    """A piece of the answer as the model streams it."""
+    """Text of the answer that is not a claim — a decline, the lead before the evidence quoted in its
+    place, a compared outlet with nothing on the topic — sent when it is final."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A verified claim, sent as soon as it stands: `text` is what it adds to the answer (the sentence
+    with its [n] markers, and the space or line before it), `claim` the sentence with its quotes."""
+
+    text: str
+    claim: CitedClaim
 
 
 @dataclass(frozen=True)
@@ -83,7 +80,7 @@ class Queued:
     ahead: int
 
 
-Event = Token | Sources | Queued | Answer
+Event = Token | Claimed | Sources | Queued | Answer
 QUEUE_POLL_S = 0.5  # how often a waiting question looks at its place in the queue
 
 
@@ -133,8 +130,9 @@ class Answerer:
         now: date | None = None,
         shape: str | None = None,
     ) -> Iterator[Event]:
-        """Yield the passages to be read (`Sources`), the answer's tokens as they come, then the
-        verified `Answer`. `k` overrides the shape's number of passages, `now` anchors relative
+        """Yield the passages to be read (`Sources`), the answer's claims as each is verified
+        (`Claimed`; `Token` for text that is not a claim), then the `Answer`, whose text is what was
+        sent. `k` overrides the shape's number of passages, `now` anchors relative
         dates, `shape` forces a shape. While a model that writes one answer at a time is busy with
         other questions, `Queued` events say how many are ahead."""
         ticket = self.turns.take() if getattr(self.llm, "serial", False) else None
@@ -179,104 +177,94 @@ class Answerer:
         retrieved = time.perf_counter()
         if passages:
             yield Sources(sources_of(asked.standalone, passages), round((retrieved - started) * 1000, 1))
-        first_token = None
-        labels = LabelFilter()
+        shown = Transcript(passages)  # what the reader has been sent: nothing in it is taken back
+        claims = self._claim_stream(asked, form, passages) if answerable and not form.short_answer else None
+        first_token, reply, labels = None, "", LabelFilter()
         probs: list[TokenProb] | None = [] if form.short_answer and self.min_confidence > 0 else None
         if answerable:
             yield from self._wait_turn(ticket)
             pieces = self.llm.stream(build_prompt(asked.standalone, passages, form.name), form.max_tokens, probs)
             for piece in pieces:
                 first_token = first_token or time.perf_counter()
-                shown = labels.feed(piece)
-                if shown:
-                    yield Token(shown)
+                reply += labels.feed(piece)
+                if claims:  # a longer answer: each sentence checked as soon as it is complete
+                    yield from _claimed(shown, claims.feed(reply))
                 if "\n" in piece and repeats_a_line(labels.raw):
                     close = getattr(pieces, "close", None)
                     if close:
                         close()  # a small model looping on one line: stop paying for the repeats
                     break
-            if rest := labels.rest():
-                yield Token(rest)
+            reply += labels.rest()
         if ticket is not None:
             self.turns.done(ticket)  # checking the claims needs no model: the next question may start
-        verified, short, silent = self._verify(asked, form, labels.text(), passages, probs) if answerable else ([], "", [])
-        lead = ""
-        if not verified and answerable:
-            # The evidence holds what the question is about but the model gave nothing that stands:
-            # the reader gets the sentences that match best, as quotations, rather than a refusal.
-            verified, short, lead = quoted_evidence(asked.focus, passages), "", EVIDENCE_LEAD
-        claims: list[CitedClaim] = []
-        if asked.missing_outlets:
-            text, citations = f"Insufficient information: the corpus has no articles from {' or '.join(asked.missing_outlets)}.", []
-        elif not verified:
-            text, citations = ABSTENTION_TEXT, []
-        else:
-            text, citations, claims = render(verified, passages)
-            text = f"{lead}\n{text}" if lead else text
-            if silent:  # a comparison's side with nothing on the topic is said to have nothing
-                text += "".join(f"\n- {outlet}: nothing in its articles here on this topic." for outlet in silent)
+        short = ""
+        if claims:
+            yield from _claimed(shown, claims.finish(reply))
+            if shown.items and claims.silent:  # a comparison's side with nothing on the topic is said to have nothing
+                yield Token(shown.say("".join(f"\n- {o}: nothing in its articles here on this topic." for o in claims.silent)))
+        elif answerable:  # a fact: the short answer and its explanation stand or fall together
+            verified, short = self._verify_fact(asked, reply, passages, probs)
+            yield from _claimed(shown, verified)
+        if not shown.items:
+            yield from self._decline(asked, passages, shown, answerable)
         finished = time.perf_counter()
+        _, citations, cited = render(shown.items, passages)
         yield Answer(
             question=asked.standalone,
-            answer=text,
-            abstained=not verified,
+            answer=shown.text,
+            abstained=not shown.items,
             citations=citations,
             model=self.llm.name,
             timings={
                 "retrieve_ms": round((retrieved - started) * 1000, 1),
                 "first_token_ms": round(((first_token or finished) - started) * 1000, 1),
+                "first_claim_ms": round(((shown.first_at or finished) - started) * 1000, 1),
                 "total_ms": round((finished - started) * 1000, 1),
             },
             hits=hits,
             short_answer=short,
-            claims=claims,
+            claims=cited,
             shape=form.name,
             claims_written=len(parse_claims(labels.text())),
         )
 
-    def _verify(
-        self, asked: Understanding, form: Shape, reply: str, passages: list[Passage], probs: list[TokenProb] | None
-    ) -> tuple[list[Verified], str, list[str]]:
-        """The reply's claims that stand, the short answer (fact shape) and, for a comparison, the
-        outlets named that have nothing on the topic; nothing when the model declined or what it
-        wrote does not hold up."""
-        if not strip_markers(reply) or is_abstention(strip_markers(reply)):
-            return [], "", []
+    def _claim_stream(self, asked: Understanding, form: Shape, passages: list[Passage]) -> ClaimStream:
+        """The incremental check of a longer answer's claims (`qa.answering.streaming`)."""
         standalone, outlets = asked.standalone, self.retriever.outlets()
-        verified = verify_claims(parse_claims(reply), passages, lambda t: self.embedder.embed(t), standalone)
-        if not form.short_answer:
-            # What the quotes do not back (a paraphrase gone wrong, a headline) is said in the
-            # words of the article sentence the model drew it from, when that sentence stands alone.
-            verified = [
-                v if v.supported and not restates_a_title(v.claim.text, passages)
-                else quoted_instead(v, passages, standalone)
-                for v in verified
-            ]
-        if form.name == "compare":
-            verified = outlet_checked(verified, passages, outlets)
-        if not form.short_answer:
-            # A longer answer states only what its quotes back: an unsupported sentence (the
-            # model's own commentary, or a fact no passage holds) is left out, not flagged; so
-            # is a copied headline, unless the answer has nothing else.
-            # A fragment ("- Outlet: The Verge [2]") says nothing, whatever its quote.
-            supported = [v for v in verified if v.supported and len(content_words(v.claim.text)) >= MIN_CONTENT_WORDS]
-            facts = [v for v in supported if not restates_a_title(v.claim.text, passages)]
-            verified = without_restatements(facts or supported)  # headlines only: better than nothing
-            sides = find_outlets(standalone, outlet_aliases(outlets)) if form.name == "compare" else ()
-            verified = completed(
-                verified, passages, standalone, form.claims, self.embedder.embed, sides, asked_names(standalone, outlets)
-            )
+        aliases = outlet_aliases(outlets)
+        comparing = form.name == "compare"
+        return ClaimStream(
+            form, passages, standalone, asked.focus, remembered(self.embedder.embed), outlets,
+            compared=find_outlets(standalone, aliases) if comparing else (),
+            sides=find_outlet_mentions(standalone, aliases) if comparing else (),
+            names=asked_names(standalone, outlets),
+        )
+
+    def _verify_fact(
+        self, asked: Understanding, reply: str, passages: list[Passage], probs: list[TokenProb] | None
+    ) -> tuple[list[Verified], str]:
+        """A fact's claims and its short answer; nothing when the model declined or what it wrote
+        does not hold up."""
+        if not strip_markers(reply) or is_abstention(strip_markers(reply)):
+            return [], ""
+        verified = verify_claims(parse_claims(reply), passages, self.embedder.embed, asked.standalone)
         verified = without_repeats(verified)
-        if form.by_date:
-            verified = dated(verified, passages)
-        silent: list[str] = []
-        if form.name == "compare":
-            sides = find_outlet_mentions(standalone, outlet_aliases(outlets))
-            verified, silent = grouped_by_outlet(verified, passages, sides)
-        short = short_answer(render(verified, passages)[0]) if form.short_answer and verified else ""
-        if self._withhold(asked, form, short, verified, probs, passages):
-            return [], "", []
-        return verified, short, silent
+        short = short_answer(render(verified, passages)[0]) if verified else ""
+        if self._withhold(asked, short, verified, probs, passages):
+            return [], ""
+        return verified, short
+
+    def _decline(self, asked: Understanding, passages: list[Passage], shown: Transcript, answerable: bool) -> Iterator[Event]:
+        """Nothing the model wrote stands: when the evidence holds what the question is about, the
+        sentences that match it best, as quotations, rather than a refusal."""
+        evidence = quoted_evidence(asked.focus, passages) if answerable else []
+        if asked.missing_outlets:
+            yield Token(shown.say(f"Insufficient information: the corpus has no articles from {' or '.join(asked.missing_outlets)}."))
+        elif not evidence:
+            yield Token(shown.say(ABSTENTION_TEXT))
+        else:
+            yield Token(shown.say(EVIDENCE_LEAD + "\n"))
+            yield from _claimed(shown, evidence)
 
     def evidence(
         self, question: str, form: Shape, filters: Filters | None = None, now: date | None = None
@@ -326,14 +314,14 @@ class Answerer:
         return {h.article_id for h, flagged in zip(hits, self.instructions.flagged([h.text for h in hits]), strict=True) if flagged}
 
     def _withhold(
-        self, asked: Understanding, form: Shape, short: str, verified: list[Verified], probs: list[TokenProb] | None,
+        self, asked: Understanding, short: str, verified: list[Verified], probs: list[TokenProb] | None,
         passages: list[Passage],
     ) -> bool:
-        """Withhold an answer the evidence does not back. A name or number must be one the model was
+        """Withhold a fact the evidence does not back. A name or number must be one the model was
         sure of and come from a sentence that holds the question's focus; a yes or a no needs an
         explanation (with its closest quotes); every other answer a claim its quotes support, and
         quotes that together hold the question's focus as its chunks had to."""
-        if form.short_answer and is_name_or_number(short):
+        if is_name_or_number(short):
             # The name's own sentence is its evidence; the explanation around it may paraphrase.
             unsure = is_unsure(short, answer_confidence(probs or []), self.min_confidence)
             return unsure or not answer_in_focus(short, asked.focus, passages, asked.standalone)
@@ -343,10 +331,7 @@ class Answerer:
             # The Verge …?") is rarely any sentence's words, and requiring support withheld the first
             # MultiHop-RAG yes/no questions, every one (docs/evaluation.md).
             return not any(v.supports for v in verified if len(v.claim.text.split()) >= 3)
-        # Every other answer: a claim its quotes support, and quotes that hold the question's focus.
-        return not any(v.supported and v.supports for v in verified if len(v.claim.text.split()) >= 3) or (
-            not quotes_hold_focus(asked.focus, verified, passages)
-        )
+        return not answer_holds(asked.focus, verified, passages)
 
     def ask(
         self, question: str, history: Sequence[Turn] = (), k: int | None = None, filters: Filters | None = None,
@@ -361,6 +346,12 @@ class Answerer:
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         """A follow-up ("and what did Russia say?") as a standalone question, using the history."""
         return rewrite_follow_up(self.llm, question, history, self.retriever.term_weights)
+
+
+def _claimed(shown: Transcript, items: list[Verified]) -> Iterator[Claimed]:
+    """Send verified claims: each as the text it adds to the answer and the claim with its quotes."""
+    for text, claim in shown.add(items):
+        yield Claimed(text, claim)
 
 
 def sources_of(question: str, passages: list[Passage]) -> tuple[Source, ...]:

@@ -56,6 +56,19 @@ def without_restatements(verified: list[Verified]) -> list[Verified]:
     return [v for i, v in enumerate(verified) if not restated(i)]
 
 
+def says_again(item: Verified, said: Sequence[Verified]) -> bool:
+    """Does a claim repeat one already said, word for word, or restate it (one holding most of the
+    other's content words)? An answer sent as it is written keeps the claim shown first."""
+    words = content_words(item.claim.text)
+    for other in said:
+        known = content_words(other.claim.text)
+        if item.claim.text.lower() == other.claim.text.lower():
+            return True
+        if words and known and len(words & known) >= RESTATED * min(len(words), len(known)):
+            return True
+    return False
+
+
 def outlet_checked(verified: list[Verified], passages: list[Passage], outlets: list[str]) -> list[Verified]:
     """In a comparison, a claim labelled with an outlet ("Fortune: …") must be backed by that
     outlet's own article; otherwise it is not supported, whatever other articles say."""

@@ -85,7 +85,7 @@ def print_sources(event) -> None:  # noqa: ANN001
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.answering.answer import Sources, Token
+    from qa.answering.answer import Claimed, Sources, Token
 
     answerer = _answerer(args)
     for event in answerer.stream(args.question, filters=_filters(args), k=args.k, shape=args.shape):
@@ -93,7 +93,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if not args.json:
                 print_sources(event)
             continue
-        if isinstance(event, Token):
+        if isinstance(event, Token | Claimed):  # verified sentences only: the answer is what was printed
             if not args.json:
                 print(event.text, end="", flush=True)
             continue
@@ -102,13 +102,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
             payload.pop("hits")
             print(json.dumps(payload, ensure_ascii=False, indent=2))
         else:
-            print(f"\n\n{event.answer}\n")
+            print("\n")
             print_citations(event)
     return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from qa.answering.answer import Sources, Token, Turn
+    from qa.answering.answer import Claimed, Sources, Token, Turn
 
     answerer = _answerer(args)
     history: list[Turn] = []
@@ -125,10 +125,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
             for event in answerer.stream(question, history, k=args.k, filters=_filters(args), shape=args.shape):
                 if isinstance(event, Sources):
                     continue  # the chat streams the answer at once; sources come with it
-                if isinstance(event, Token):
+                if isinstance(event, Token | Claimed):
                     print(event.text, end="", flush=True)
                 else:
-                    print(f"\n\n{event.answer}")
+                    print("\n")
                     print_citations(event)
                     history.append(Turn(event.question, event.answer))
         except QAError as exc:

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from qa import __version__
-from qa.answering.answer import Answerer, Event, Queued, Sources, Token, Turn
+from qa.answering.answer import Answerer, Claimed, Event, Queued, Sources, Token, Turn
 from qa.errors import QAError
 from qa.retrieval.retrieve import Filters
 from qa.serving.access import Access
@@ -76,8 +76,10 @@ def build_router(answerer: Answerer, access: Access) -> APIRouter:
     def ask(body: AskIn):  # noqa: ANN202
         """Answer with citations; with `stream: true`, Server-Sent Events: one `sources` event (the
         passages about to be read) as soon as retrieval is done, `queued` events ({"ahead": n})
-        while the local model writes other answers, `token` events, then one `answer` event
-        carrying the whole answer object (or an `error` event)."""
+        while the local model writes other answers, a `claim` event for each sentence as soon as
+        it is verified (the text it adds, and the claim with its citations and quotes) followed by
+        a `token` event with that text, then one `answer` event carrying the whole answer object,
+        whose text is what the tokens sent (or an `error` event)."""
         history = [Turn(t.question, t.answer) for t in body.history]
         filters = body.filters.to_filters() if body.filters else None
         events = answerer.stream(body.question, history, body.k, filters, body.now, body.shape)
@@ -94,10 +96,17 @@ def sources_payload(event: Sources) -> dict:
     return {"sources": [asdict(item) for item in event.items], "retrieve_ms": event.retrieve_ms}
 
 
+def claim_payload(event: Claimed) -> dict:
+    """The `claim` event: the text a verified claim adds to the answer, and the claim as in `claims`."""
+    return {"text": event.text, "claim": asdict(event.claim)}
+
+
 def _sse(events: Iterator[Event]) -> Iterator[str]:
     try:
         for event in events:
-            if isinstance(event, Token):
+            if isinstance(event, Claimed):
+                yield f"event: claim\ndata: {json.dumps(claim_payload(event), ensure_ascii=False)}\n\n"
+            if isinstance(event, Token | Claimed):
                 yield f"event: token\ndata: {json.dumps({'text': event.text}, ensure_ascii=False)}\n\n"
             elif isinstance(event, Sources):
                 yield f"event: sources\ndata: {json.dumps(sources_payload(event), ensure_ascii=False)}\n\n"

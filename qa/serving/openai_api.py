@@ -11,10 +11,10 @@ The citations travel as extra top-level fields, next to `choices`:
 
 - non-stream `chat.completion`: `citations` (the objects `/api/ask` returns), `abstained`, `timings`;
   `choices[0].message.content` is the answer with its `[n]` markers.
-- stream: `chat.completion.chunk`s with the role, then the content as the model writes it, then a final
-  chunk with `finish_reason: "stop"`, an empty delta, `usage`, the same three fields and `answer`: the
-  verified text, which replaces what was streamed (citations may be renumbered, or the answer replaced
-  by an abstention). Then `data: [DONE]`. An error mid-stream is sent as `data: {"error": {...}}`
+- stream: `chat.completion.chunk`s with the role, then the content one verified sentence at a time
+  (each chunk also carries that sentence as `claim`, with its citations and quotes; nothing the
+  checks reject is sent), then a final chunk with `finish_reason: "stop"`, an empty delta, `usage`,
+  the same three fields and `answer`: the whole text, equal to what was streamed. Then `data: [DONE]`. An error mid-stream is sent as `data: {"error": {...}}`
   (the `openai` client raises `APIError`), then `[DONE]`.
 
 With the `openai` client the fields are attributes: `completion.citations`, `chunk.citations`.
@@ -32,10 +32,10 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from qa.answering.answer import Answerer, Event, Token, Turn
+from qa.answering.answer import Answerer, Claimed, Event, Token, Turn
 from qa.errors import QAError
 from qa.serving.access import Access
-from qa.serving.api import FiltersIn, answer_payload
+from qa.serving.api import FiltersIn, answer_payload, claim_payload
 from qa.types import Answer
 
 MODEL_ID = "newsroom-qa"
@@ -167,7 +167,9 @@ def _chunks(events: Iterator[Event], completion_id: str, created: int, prompt: s
     yield chunk({"role": "assistant", "content": ""})
     try:
         for event in events:
-            if isinstance(event, Token):
+            if isinstance(event, Claimed):
+                yield chunk({"content": event.text}, claim=claim_payload(event)["claim"])
+            elif isinstance(event, Token):
                 yield chunk({"content": event.text})
             elif isinstance(event, Answer):  # the OpenAI protocol has no place for early sources
                 yield chunk({}, "stop", usage=_usage(prompt, event.answer), answer=event.answer, **_extras(event))

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
-from qa.answering.answer import Answerer, Queued, Sources, Token, Turn
+from qa.answering.answer import Answerer, Claimed, Queued, Sources, Token, Turn
 from qa.errors import QAError
 from qa.ingest.loaders import SUPPORTED_SUFFIXES
 from qa.retrieval.retrieve import Filters
@@ -209,7 +209,8 @@ def follow_line(sources: list, articles: dict[str, int]) -> str:
 # --- the chat loop --------------------------------------------------------------------------------
 def respond(answerer: Answerer, message: str, history: list[dict], k: int | None = None,
             filters: Filters | None = None) -> Iterator[str]:
-    """Stream the answer text, then the final answer with its sources (what the chat shows)."""
+    """Stream the answer one verified sentence at a time, then the same answer with its sources
+    (what the chat shows): a sentence the checks reject is never shown."""
     turns = _turns(history)
     text, reading = "", ""
     for event in answerer.stream(message, turns, k, filters):
@@ -218,7 +219,7 @@ def respond(answerer: Answerer, message: str, history: list[dict], k: int | None
             yield reading
         elif isinstance(event, Queued):
             yield render_queued(event) + reading
-        elif isinstance(event, Token):
+        elif isinstance(event, Token | Claimed):
             text += event.text
             yield f"{html.escape(text)}\n\n{reading}" if reading else html.escape(text)
         else:
