@@ -5,7 +5,8 @@ without the language model.
 
 For every single-turn question: the shape it is given, the chunks retrieved for it, and the share
 of the focus weight (idf of its names and rare words) those chunks hold — 0 when words no article
-contains carry more than `MAX_UNSEEN_FOCUS` of it. Printed per set:
+contains carry more than `MAX_UNSEEN_FOCUS` of it, or when it asks what someone said and no chunk
+names them. Printed per set:
 answerable and unanswerable questions declined before the model at each threshold, and shape
 accuracy where the set labels shapes. Follow-ups are left out (resolving them needs the model).
 """
@@ -22,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from qa.answering.answerability import MAX_UNSEEN_FOCUS, MIN_EVIDENCE_FOCUS, held_share  # noqa: E402
+from qa.answering.answerability import MAX_UNSEEN_FOCUS, MIN_EVIDENCE_FOCUS, evidence_holds, held_share  # noqa: E402
 from qa.compose import build_answerer  # noqa: E402
 from qa.evaluation.questions import load_questions, select_questions  # noqa: E402
 from qa.settings import load_settings  # noqa: E402
@@ -46,7 +47,9 @@ def main() -> None:
             total = sum(w for _, w in asked.focus) or 1.0
             unseen = sum(w for _, w in asked.focus if w >= asked.unseen) / total
             # A question whose unseen words carry too much of its focus is declined whatever the chunks hold.
-            share = 0.0 if unseen > MAX_UNSEEN_FOCUS else held_share(asked.focus, [f"{h.title} {h.text}" for h in hits])
+            # So is one asking what someone said when no chunk names them.
+            unheard = not evidence_holds((), hits, asked.unseen, asked.speakers)
+            share = 0.0 if unseen > MAX_UNSEEN_FOCUS or unheard else held_share(asked.focus, [f"{h.title} {h.text}" for h in hits])
             rows.append((q, asked, share))
         print(f"\n{path} ({len(rows)} single-turn questions)")
         for threshold in sorted(set(args.thresholds)):

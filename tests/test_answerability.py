@@ -35,6 +35,17 @@ def test_a_question_about_what_no_article_names_is_declined() -> None:
     assert evidence_holds((("volcano", 5.0), ("erupt", 4.0)), [volcano], unseen=9.0)
 
 
+def test_evidence_must_name_whoever_the_question_asks_to_hear() -> None:
+    # "tell me what der spiegel said about the eu ai act deal": the chunks hold the deal, not Der Spiegel
+    from qa.answering.understand import name_stems
+
+    focus = (("spiegel", 8.6), ("act", 3.0), ("deal", 3.0), ("eu", 2.5))
+    deal = _hit(5, "EU lawmakers reached a deal on the AI Act on Friday, Ursula von der Leyen said.")
+    assert evidence_holds(focus, [deal], unseen=9.7)  # the focus alone does not decline it
+    assert not evidence_holds(focus, [deal], unseen=9.7, speakers=[name_stems("der spiegel")])
+    assert evidence_holds(focus, [deal], unseen=9.7, speakers=[name_stems("Ursula von der Leyen")])
+
+
 def test_a_paraphrased_question_is_accepted_by_its_rare_words() -> None:
     # "who came out on top in argentina's run-off vote for president": other common words, same rare ones
     focus = (("runoff", 7.5), ("argentina", 6.0), ("presid", 2.0), ("vote", 1.2), ("top", 1.0))

@@ -108,6 +108,24 @@ def test_sources_are_read_from_the_form_of_the_question(question: str, sources: 
     assert [s.lower() for s in asked_sources(question)] == [s.lower() for s in sources]
 
 
+@pytest.mark.parametrize(
+    ("question", "speakers"),
+    [
+        ("tell me what der spiegel said about the eu ai act deal", ["der spiegel"]),
+        ("bleacher report reaction to ohtani signing with the dodgers?", ["bleacher report"]),
+        ("What did Apple's Eddy Cue say about Google at the antitrust trial?", ["Apple's Eddy Cue"]),
+        ("any response from the ministry?", ["ministry"]),
+        ("what did he say about it", []),
+        ("what happened at the summit", []),
+        ("Which company did TechCrunch say was fined?", []),
+    ],
+)
+def test_whose_words_are_asked_for_is_read_from_the_form(question: str, speakers: list[str]) -> None:
+    from qa.answering.understand import asked_speakers
+
+    assert [s.lower() for s in asked_speakers(question)] == [s.lower() for s in speakers]
+
+
 def test_a_source_the_corpus_carries_is_not_missing() -> None:
     assert missing_sources("what did the guardian report on the memoir", OUTLETS) == []
     assert missing_sources("what has al jazeera been reporting about gaza", OUTLETS) == ["al jazeera"]

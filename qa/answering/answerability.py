@@ -43,14 +43,21 @@ def held_share(focus: Focus, texts: Iterable[str]) -> float:
     return sum(w for t, w in focus if t in have) / total
 
 
-def evidence_holds(focus: Focus, hits: Sequence[Hit], unseen: float) -> bool:
+def evidence_holds(focus: Focus, hits: Sequence[Hit], unseen: float, speakers: Sequence[Sequence[str]] = ()) -> bool:
     """Can the retrieved chunks answer the question? Not when words no article in the index
     contains (weighted `unseen`) carry much of its focus — the corpus does not cover the subject —
-    nor when the chunks and their titles hold too little of the focus weight."""
+    nor when the chunks and their titles hold too little of the focus weight, nor when the question
+    asks what someone said and no chunk names them ("what did der spiegel say about …" over
+    articles that never mention Der Spiegel)."""
     total = sum(w for _, w in focus)
     if total and sum(w for _, w in focus if w >= unseen) > MAX_UNSEEN_FOCUS * total:
         return False
-    return bool(hits) and held_share(focus, [f"{h.title} {h.text}" for h in hits]) >= MIN_EVIDENCE_FOCUS
+    texts = [f"{h.title} {h.text}" for h in hits]
+    if speakers:
+        have = {t for tokens in tokenize(texts) for t in tokens}
+        if any(not set(name) <= have for name in speakers):
+            return False
+    return bool(hits) and held_share(focus, texts) >= MIN_EVIDENCE_FOCUS
 
 
 _WORD = re.compile(r"[A-Za-z0-9]+")

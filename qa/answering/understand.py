@@ -75,6 +75,7 @@ class Understanding:
     window: tuple[DateRange, ...] = ()
     outlets: tuple[str, ...] = ()  # carried outlets the question names
     missing_outlets: tuple[str, ...] = ()  # sources it asks about that the corpus does not carry
+    speakers: tuple[tuple[str, ...], ...] = ()  # stems of each name whose words it asks for
     unseen: float = UNKNOWN_WEIGHT  # the weight of a word no chunk holds (the most a focus term weighs)
 
 
@@ -230,13 +231,24 @@ _NOT_A_SOURCE = re.compile(
 )
 
 
-def asked_sources(question: str) -> list[str]:
-    """Names the question asks about as sources of reporting ("what has al jazeera been reporting
-    about …", "bloomberg's coverage of …", "according to the BBC's report"), read from the form of
-    the question rather than from a list of outlet names."""
+# Questions asking for what someone said; the evidence must name whoever it is (`Understanding.speakers`).
+_SPEAKER_ASKED = [
+    re.compile(p, re.I)
+    for p in (
+        r"\bwhat (?:(?:did|does|do|has|have|is|was) )?(?P<name>[\w.&' -]{2,40}?) (?:been )?"
+        r"(?:say|says|said|saying|think|thinks|thought|tweet\w*|post\w*)\b",
+        r"\b(?P<name>[\w.&' -]{2,40}?)(?:'s|’s|s)? (?:reaction|response|take|statement|comments?) (?:to|on|about|regarding)\b",
+        r"\b(?:reaction|response|statement|comments?) (?:from|by) (?P<name>[\w.&' -]{2,40}?)(?: (?:to|on|about|regarding)\b|\s*\?|$)",
+    )
+]
+
+
+def _named(question: str, patterns: Sequence[re.Pattern[str]]) -> list[str]:
+    """The names the patterns' `name` group catches, split at "and"/"or"/commas, without leading
+    articles or question words, and without what cannot be a name (pronouns, "the articles")."""
     names = []
     capitalised = any(ch.isupper() for ch in question[1:])
-    for pattern in _SOURCE_ASKED:
+    for pattern in patterns:
         for match in pattern.finditer(question):
             for part in re.split(r",|\b(?:and|or|vs\.?|versus)\b", match["name"]):
                 name = re.sub(r"^(?:(?:the|a|an|what|how|did|has|have)\s+)+", "", part.strip(), flags=re.I).strip(" .'")
@@ -247,6 +259,24 @@ def asked_sources(question: str) -> list[str]:
                     continue  # a writer who capitalises names would capitalise an outlet's
                 names.append(name)
     return list(dict.fromkeys(names))
+
+
+def asked_sources(question: str) -> list[str]:
+    """Names the question asks about as sources of reporting ("what has al jazeera been reporting
+    about …", "bloomberg's coverage of …", "according to the BBC's report"), read from the form of
+    the question rather than from a list of outlet names."""
+    return _named(question, _SOURCE_ASKED)
+
+
+def asked_speakers(question: str) -> list[str]:
+    """Those whose words the question asks for ("what did der spiegel say about …", "bleacher
+    report reaction to …", "response from the ministry"): a person, a body or an outlet."""
+    return _named(question, _SPEAKER_ASKED)
+
+
+def name_stems(name: str) -> tuple[str, ...]:
+    """A name's words as the index stems them, without function words and single letters."""
+    return tuple(t for t in dict.fromkeys(tokenize([name])[0]) if len(t) > 1 and t not in _FUNCTION_WORDS)
 
 
 def missing_sources(question: str, outlets: Sequence[str]) -> list[str]:
@@ -285,5 +315,6 @@ def understand(
         window=plan.dates,
         outlets=plan.sources,
         missing_outlets=missing,
+        speakers=tuple(stems for name in asked_speakers(corrected) if (stems := name_stems(name))),
         unseen=unseen,
     )
