@@ -516,3 +516,68 @@ def test_a_yes_without_an_explanation_is_withheld(retriever) -> None:
     reply = "Answer: Yes"
     answer = Answerer(retriever, FakeLLM([reply], prob=0.99)).ask("Did the survey find lakes at the Zorblax glacier's edge?")
     assert answer.short_answer != "Yes"
+
+
+# A scripted reply: an unsupported sentence an article sentence can stand in for (1970: the article
+# says 1990), a supported one, and the model's own commentary that no passage backs.
+MIXED_REPLY = (
+    "The Zorblax glacier has lost a fifth of its ice since 1970 [1]. "
+    "The survey found meltwater lakes forming at the glacier's edge [1]. "
+    "This shows that the whole planet will be ice-free within a decade [1]."
+)
+WHY_QUESTION = "Why is the Zorblax glacier in the news?"
+
+
+class CountingLLM(FakeLLM):
+    """The scripted fake, counting the pieces it has written so far."""
+
+    def __init__(self, replies: list[str]) -> None:
+        super().__init__(replies)
+        self.written = 0
+
+    def stream(self, messages, max_tokens=256, probs=None):  # noqa: ANN001, ANN201
+        for piece in super().stream(messages, max_tokens, probs):
+            self.written += 1
+            yield piece
+
+
+def test_each_verified_sentence_is_sent_while_the_model_writes_and_nothing_else_is(retriever) -> None:
+    llm = CountingLLM([MIXED_REPLY])
+    sent, written_at_first = [], None
+    for event in Answerer(retriever, llm).stream(WHY_QUESTION):
+        if isinstance(event, Claimed | Token):
+            sent.append(event)
+            written_at_first = written_at_first or llm.written
+    answer = event
+    assert answer.shape == "explain" and all(isinstance(e, Claimed) for e in sent)
+    assert written_at_first < len(MIXED_REPLY.split())  # the first sentences went out before the reply was complete
+    assert "".join(e.text for e in sent) == answer.answer  # nothing replaced after the fact
+    assert "ice-free" not in answer.answer and all(e.claim.supported for e in sent)
+    assert answer.timings["first_token_ms"] <= answer.timings["first_claim_ms"] <= answer.timings["total_ms"]
+
+
+def test_an_article_sentence_in_the_answer_is_a_quotation_of_its_outlet(retriever) -> None:
+    answer = Answerer(retriever, FakeLLM([MIXED_REPLY])).ask(WHY_QUESTION)
+    quoted, own = answer.claims[:2]
+    assert quoted.verbatim and quoted.label == "Polar Times" and quoted.text == quoted.quotes[0].quote
+    assert answer.answer.startswith(f"Polar Times: “{quoted.text}” [1] The survey found meltwater lakes")
+    assert not own.verbatim and own.supported
+
+
+def test_a_reply_of_only_unsupported_sentences_is_declined_even_when_articles_could_stand_in(retriever) -> None:
+    reply = "The Zorblax glacier has lost a fifth of its ice since 1970 [1]. The glacier will vanish by 2031 [1]."
+    answer = Answerer(retriever, FakeLLM([reply])).ask(WHY_QUESTION)
+    # Its first sentence has an article sentence to stand in for it, but a substitute is not the
+    # model's own supported claim: the reply is declined, the evidence shown as the closest quotes.
+    assert answer.answer.startswith(EVIDENCE_LEAD) and "2031" not in answer.answer and "1970" not in answer.answer
+    assert all(c.verbatim for c in answer.claims)
+
+
+def test_a_finished_sentence_waits_for_its_marker_and_a_numbered_first_line_for_the_second() -> None:
+    from qa.answering.streaming import finished_claims
+
+    assert finished_claims("The glacier shrank [1]. The survey") [0].cited == (1,)
+    assert finished_claims("The glacier shrank. [1") == []  # its marker may still come
+    assert finished_claims("The glacier shrank.") == []  # the last sentence may go on
+    assert finished_claims("1. The glacier shrank. Lakes formed") == []  # a list item or the answer "1."?
+    assert [c.text for c in finished_claims("1. The glacier shrank.\n2. Lakes")] == ["The glacier shrank."]

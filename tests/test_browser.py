@@ -74,11 +74,11 @@ def page(browser, serve):  # noqa: ARG001 - after `serve`, so the page closes be
     assert not [url for url in refused if not url.startswith("data:")], f"the page tried to go online: {refused}"
 
 
-def _serve(serve, corpus: Path, index_dir: Path, embedder, **app_kwargs) -> str:  # noqa: ANN001
+def _serve(serve, corpus: Path, index_dir: Path, embedder, llm: FakeLLM | None = None, **app_kwargs) -> str:  # noqa: ANN001
     from qa.serving.server import build_app
 
     ingest_corpus(corpus, index_dir, embedder)
-    answerer = Answerer(Retriever(index_dir, embedder), FakeLLM())
+    answerer = Answerer(Retriever(index_dir, embedder), llm or FakeLLM())
     return serve(build_app(answerer, **app_kwargs))
 
 
@@ -115,6 +115,33 @@ def test_an_answer_streams_with_a_clickable_citation_and_the_quote_highlighted(p
     source = page.locator("#source-1-1")
     assert "Polar Times" in source.inner_text() and "2023-10-05" in source.inner_text()
     assert source.locator("a").get_attribute("href") == "https://example.org/polar/zorblax-glacier"
+
+
+def _sentences(text: str) -> list[str]:
+    """A chat message's sentences, markers and layout aside."""
+    flat = " ".join(re.sub(r"\[\d+(?:, \d+)*\]", " ", text).split())
+    return [s for s in re.split(r"(?<=[.!?”])\s+", flat) if s]
+
+
+def _answer_text(message: str) -> str:
+    """A chat message without the passages being read or the sources under it."""
+    return re.split(r"Reading \d+ passages|\bSources\b", message)[0]
+
+
+def test_the_chat_never_shows_a_sentence_the_final_answer_does_not_contain(page, serve, tiny_corpus, index_dir, embedder) -> None:
+    from tests.test_answer import MIXED_REPLY, WHY_QUESTION
+
+    page.goto(_serve(serve, tiny_corpus, index_dir, embedder, llm=FakeLLM([MIXED_REPLY])) + "/")
+    page.evaluate(WATCH_ANSWERS)
+    _ask(page, WHY_QUESTION)
+    answer = _last_answer(page)
+    answer.locator(".qa-sources").wait_for()
+    final = " ".join(_sentences(_answer_text(answer.inner_text())))
+    shown = page.evaluate("window.__shown")
+    streamed = [sentence for text in shown for sentence in _sentences(_answer_text(text))]
+    assert streamed, f"no answer text was shown before the final message: {shown}"
+    assert all(sentence in final for sentence in streamed), f"shown, then taken back: {streamed} / final: {final}"
+    assert "ice-free" not in " ".join(shown) and "Polar Times: “Researchers said" in final
 
 
 def test_markup_in_an_article_is_shown_as_text_and_never_runs(page, app_url) -> None:

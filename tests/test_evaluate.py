@@ -18,7 +18,7 @@ from qa.retrieval.retrieve import Retriever
 from qa.types import Answer, Citation, CitedClaim, Hit, Quote
 
 UNANSWERABLE = "unanswerable"  # the fake answerer abstains on questions holding this word
-TIMINGS = {"retrieve_ms": 1.0, "first_token_ms": 2.0, "total_ms": 3.0}
+TIMINGS = {"retrieve_ms": 1.0, "first_token_ms": 2.0, "first_claim_ms": 2.5, "total_ms": 3.0}
 
 
 def hit(chunk_id: int, text: str, url: str = "", article_id: str = "a") -> Hit:
@@ -278,6 +278,8 @@ def test_end_to_end_on_the_tiny_corpus(tiny_index: Path, embedder, tmp_path: Pat
     answers = metrics["answers"]
     assert (answers["accuracy"], answers["exact_match"]) == (0.5, 0.0) and answers["f1"] == pytest.approx(0.225)
     assert answers["by_type"]["inference_query"]["accuracy"] == pytest.approx(2 / 3)
+    assert metrics["latency_ms"]["first_claim"] == {"p50": 2.5, "p95": 2.5, "n": 5}  # first verified sentence
+    assert metrics["latency_by_shape_ms"] == {"fact": {"first_token_p50": 2.0, "first_claim_p50": 2.5, "n": 5}}
     assert metrics["abstention"] == {"unanswerable_abstained": 1.0, "answerable_abstained": 0.0}
     # Glacier: supported, gold article; bank and lanterns: quote holds the fact; moon: cites the glacier.
     assert metrics["citations"] == {"precision": 0.75, "recall": 0.75}

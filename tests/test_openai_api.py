@@ -175,3 +175,17 @@ def test_an_error_mid_stream_ends_the_stream_cleanly(client) -> None:
         for chunk in stream:
             received.append(chunk)
     assert received and received[0].choices[0].delta.role == "assistant"
+
+
+def test_the_stream_sends_only_verified_sentences_with_quotes_as_quotations(client, llm) -> None:
+    from tests.test_answer import MIXED_REPLY, WHY_QUESTION
+
+    llm.replies = [MIXED_REPLY]
+    chunks = list(client.chat.completions.create(
+        model="newsroom-qa", messages=[{"role": "user", "content": WHY_QUESTION}], stream=True))
+    pieces = [c.choices[0].delta.content for c in chunks[1:-1]]
+    streamed, final = "".join(pieces), chunks[-1]
+    assert "ice-free" not in streamed and streamed == final.answer and not final.choices[0].delta.content
+    assert len(pieces) == 2 and all(c.claim["supported"] for c in chunks[1:-1])  # one chunk per verified sentence
+    assert pieces[0] == f"Polar Times: “{chunks[1].claim['text']}” [1]" and chunks[1].claim["verbatim"] is True
+    assert final.claims[0]["label"] == "Polar Times" and final.claims[0]["verbatim"] is True

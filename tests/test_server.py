@@ -84,3 +84,23 @@ def test_bad_requests_get_422_with_a_reason(server_url) -> None:
     assert status == 422 and b"question" in body
     status, _, _ = _post(server_url + "/api/ask", {"question": "x", "k": 500})
     assert status == 422
+
+
+def test_the_event_stream_sends_only_verified_sentences_and_quotes_as_quotations(answerer, serve) -> None:
+    from qa.serving.server import build_app
+    from tests.test_answer import MIXED_REPLY, WHY_QUESTION
+
+    url = serve(build_app(Answerer(answerer.retriever, FakeLLM([MIXED_REPLY]))))
+    status, body, _ = _post(url + "/api/ask", {"question": WHY_QUESTION, "stream": True})
+    events = [(head.removeprefix("event: "), json.loads(data.removeprefix("data: ")))
+              for head, data in (block.split("\n", 1) for block in body.decode().strip().split("\n\n"))]
+    assert status == 200 and "ice-free" not in body.decode()  # the unsupported sentence is never sent
+    claims = [data for name, data in events if name == "claim"]
+    tokens = "".join(data["text"] for name, data in events if name == "token")
+    final = events[-1][1]
+    assert tokens == "".join(c["text"] for c in claims) == final["answer"]
+    assert all(c["claim"]["supported"] and c["claim"]["quotes"] for c in claims)
+    quoted = claims[0]
+    assert quoted["claim"]["verbatim"] is True and quoted["claim"]["label"] == "Polar Times"
+    assert quoted["text"] == f"Polar Times: “{quoted['claim']['text']}” [1]" and quoted["claim"]["cited"] == [1]
+    assert final["claims"][0]["verbatim"] is True and final["answer"].startswith("Polar Times: “Researchers said")

@@ -214,3 +214,18 @@ def test_each_claim_shows_its_own_quotes_and_every_quote_is_highlighted() -> Non
 def test_a_marker_run_links_each_number() -> None:
     linked = link_markers("Both said so [1, 2].", cited={1, 2}, turn=1)
     assert linked.count("<a ") == 2 and 'href="#source-1-2"' in linked
+
+
+def test_the_chat_shows_only_verified_sentences_and_quotes_as_quotations(answerer) -> None:
+    import html
+
+    from tests.test_answer import MIXED_REPLY, WHY_QUESTION
+
+    scripted = Answerer(answerer.retriever, FakeLLM([MIXED_REPLY]))
+    shown = list(respond(scripted, WHY_QUESTION, []))
+    final = scripted.ask(WHY_QUESTION)
+    assert not any("ice-free" in message for message in shown)  # never shown, not even while streaming
+    streaming = [m.split('\n\n<details class="qa-reading"')[0] for m in shown[1:-1]]
+    assert streaming and all(html.escape(final.answer).startswith(text) for text in streaming)
+    assert streaming[-1] == html.escape(final.answer)  # the streamed text is the final answer
+    assert "Polar Times: “Researchers said on Thursday" in shown[-1]

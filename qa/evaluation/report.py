@@ -50,6 +50,7 @@ HEADLINE = (
     ("understanding.follow_up_read_recall@4", "follow-up gold-article recall@4 (read)"),
     ("understanding.unfounded_names_or_numbers", "answers with an unfounded name or number"),
     ("latency_ms.first_token.p50", "first token p50 (s)"),
+    ("latency_ms.first_claim.p50", "first verified sentence p50 (s)"),
     ("latency_ms.total.p50", "total p50 (s)"),
 )
 # What a kind of set does not measure: a chat set has no gold evidence sentences (so no Hits@k, MAP,
@@ -265,8 +266,15 @@ def _metric_tables(metrics: dict[str, Any], other: dict[str, Any] | None, by_typ
     by_type = metrics.get("latency_by_type_ms")
     if by_type:
         tables.append(Table(
-            "Latency by question type (ms)", ["type", "first token p50", "total p50", "n"],
-            [[t, _fmt(v["first_token_p50"], 1), _fmt(v["total_p50"], 1), str(v["n"])] for t, v in by_type.items()],
+            "Latency by question type (ms)", ["type", "first token p50", "first verified sentence p50", "total p50", "n"],
+            [[t, _fmt(v["first_token_p50"], 1), _fmt(v.get("first_claim_p50"), 1), _fmt(v["total_p50"], 1), str(v["n"])]
+             for t, v in by_type.items()],
+        ))
+    by_shape = metrics.get("latency_by_shape_ms")
+    if by_shape:
+        tables.append(Table(
+            "Latency by answer shape (ms)", ["shape", "first token p50", "first verified sentence p50", "n"],
+            [[s, _fmt(v["first_token_p50"], 1), _fmt(v["first_claim_p50"], 1), str(v["n"])] for s, v in by_shape.items()],
         ))
     if other is not None:
         tables.append(_comparison_table(metrics, other, by_type_changes))

@@ -25,6 +25,8 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         "latency_ms": {
             "retrieval": p50_p95([r["retrieve_ms"] for r in records]),
             "first_token": p50_p95([r["answer"]["timings"].get("first_token_ms") for r in answered]),
+            # The first verified sentence sent (or the final decline): what a reader waits for now.
+            "first_claim": p50_p95([r["answer"]["timings"].get("first_claim_ms") for r in answered]),
             "total": p50_p95([r["answer"]["timings"].get("total_ms") for r in answered]),
         },
         "counts": {
@@ -47,9 +49,17 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         metrics["coverage"] = coverage_metrics(coverage) if coverage else None
         metrics["latency_by_type_ms"] = {
             t: {"first_token_p50": p50_p95([r["answer"]["timings"].get("first_token_ms") for r in answered if r["type"] == t])["p50"],
+                "first_claim_p50": p50_p95([r["answer"]["timings"].get("first_claim_ms") for r in answered if r["type"] == t])["p50"],
                 "total_p50": p50_p95([r["answer"]["timings"].get("total_ms") for r in answered if r["type"] == t])["p50"],
                 "n": sum(1 for r in answered if r["type"] == t)}
             for t in sorted({r["type"] for r in answered})
+        }
+        metrics["latency_by_shape_ms"] = {
+            s: {"first_token_p50": p50_p95([r["answer"]["timings"].get("first_token_ms") for r in shaped])["p50"],
+                "first_claim_p50": p50_p95([r["answer"]["timings"].get("first_claim_ms") for r in shaped])["p50"],
+                "n": len(shaped)}
+            for s in sorted({r["answer"].get("shape", "") for r in answered})
+            if (shaped := [r for r in answered if r["answer"].get("shape", "") == s])
         }
         metrics["understanding"] = understanding_metrics(answered)
         counts = [r["citation_counts"] for r in answered if r["citation_counts"] is not None]
