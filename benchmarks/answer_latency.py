@@ -72,7 +72,7 @@ def main() -> None:
     answerer.llm = timed  # type: ignore[assignment]
     questions = [q["query"] for q in json.loads(args.dev.read_text())]
     random.Random(args.seed).shuffle(questions)
-    first_ms, ours, theirs, prompt_tokens, declined = [], [], [], [], 0
+    first_ms, claim_ms, ours, theirs, prompt_tokens, declined = [], [], [], [], [], 0
     for question in questions:
         if len(first_ms) == args.questions:
             break
@@ -83,6 +83,7 @@ def main() -> None:
             declined += 1
             continue
         first_ms.append(answer.timings["first_token_ms"])
+        claim_ms.append(answer.timings["first_claim_ms"])  # the first verified sentence sent
         if len(stamps) >= 8:
             ours.append((len(stamps) - 1) / (stamps[-1] - stamps[0]))
             messages = build_prompt(question, make_passages(question, answer.hits, answerer.shapes["fact"].passage_chars))
@@ -96,6 +97,7 @@ def main() -> None:
         "declined_without_model": declined,
         "first_token_ms_p50": round(statistics.median(first_ms)),
         "first_token_ms_p95": round(first_ms[min(len(first_ms) - 1, int(0.95 * len(first_ms)))]),
+        "first_claim_ms_p50": round(statistics.median(claim_ms)),
         "prompt_tokens_median": round(statistics.median(prompt_tokens)) if prompt_tokens else None,
         "pipeline_tokens_per_s": round(statistics.median(ours), 1) if ours else None,
         "llama_cpp_tokens_per_s": round(statistics.median(theirs), 1) if theirs else None,
