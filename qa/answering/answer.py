@@ -179,22 +179,22 @@ class Answerer:
             yield Sources(sources_of(asked.standalone, passages), round((retrieved - started) * 1000, 1))
         shown = Transcript(passages)  # what the reader has been sent: nothing in it is taken back
         claims = self._claim_stream(asked, form, passages) if answerable and not form.short_answer else None
-        first_token, reply, labels = None, "", LabelFilter()
+        first_token, written, labels = None, "", LabelFilter()
         probs: list[TokenProb] | None = [] if form.short_answer and self.min_confidence > 0 else None
         if answerable:
             yield from self._wait_turn(ticket)
             pieces = self.llm.stream(build_prompt(asked.standalone, passages, form.name), form.max_tokens, probs)
             for piece in pieces:
                 first_token = first_token or time.perf_counter()
-                reply += labels.feed(piece)
+                written += labels.feed(piece)  # "Answer: X / Explanation: Y" read as "X. Y"
                 if claims:  # a longer answer: each sentence checked as soon as it is complete
-                    yield from _claimed(shown, claims.feed(reply))
+                    yield from _claimed(shown, claims.feed(written))
                 if "\n" in piece and repeats_a_line(labels.raw):
                     close = getattr(pieces, "close", None)
                     if close:
                         close()  # a small model looping on one line: stop paying for the repeats
                     break
-            reply += labels.rest()
+        reply = labels.text()
         if ticket is not None:
             self.turns.done(ticket)  # checking the claims needs no model: the next question may start
         short = ""
