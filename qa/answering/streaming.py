@@ -126,9 +126,8 @@ class ClaimStream:
 
     def feed(self, reply: str) -> list[Verified]:
         """The claims to send now, the reply read as far as it is written."""
-        self._read(finished_claims(reply), reply)
-        if not self.streams:
-            return []
+        if not self._read(finished_claims(reply), reply) or not self.streams:
+            return []  # no sentence completed since the last piece
         if self.sent:
             return self._send_new()
         kept = self._kept()
@@ -149,8 +148,9 @@ class ClaimStream:
             answer, self.silent = grouped_by_outlet(answer, self.passages, self.sides)
         return self._send(answer) if self._holds(answer) else []
 
-    def _read(self, claims: list[Claim], reply: str) -> None:
-        """Check the claims not read yet; a reply that opens by declining is not used at all."""
+    def _read(self, claims: list[Claim], reply: str) -> int:
+        """Check the claims not read yet (how many there were); a reply that opens by declining is
+        not used at all."""
         fresh, self.read = claims[self.read :], max(self.read, len(claims))
         if fresh and not self.sent and is_abstention(strip_markers(reply)):
             self.declined = True
@@ -167,6 +167,7 @@ class ClaimStream:
             if not item.supported or len(content_words(item.claim.text)) < MIN_CONTENT_WORDS:
                 continue
             (self.headlines if restates_a_title(item.claim.text, self.passages) else self.facts).append(item)
+        return len(fresh)
 
     def _outlet_checked(self, item: Verified) -> Verified:
         """In a comparison, a claim labelled with an outlet stands only on that outlet's article."""
