@@ -179,10 +179,15 @@ class ClaimStream:
 
     def _send_new(self) -> list[Verified]:
         """Once the answer stands: each new claim, unless it says what was sent already."""
-        fresh, self.facts = self.facts, []
-        return [item for item in fresh if not says_again(item, self.sent) and self._send([item])]
+        fresh, out = self.facts, []
+        for item in fresh:
+            if not says_again(item, self.sent):
+                out += self._send([item])
+        self.facts = []
+        return out
 
     def _send(self, items: list[Verified]) -> list[Verified]:
+        """Mark claims sent; what is left unsent of the reply so far is not sent later."""
         self.facts = []
         self.sent += items
         return items
