@@ -74,6 +74,7 @@ def build_llm(settings: Settings) -> LLM:
             base_url=settings.llm_base_url,
             api_key=settings.llm_api_key,
             cache_dir=settings.model_cache,
+            prefix_states=bool(settings.llm_prefix_states),
         )
     )
 

@@ -34,6 +34,7 @@ class Settings:
     llm_base_url: str = ""
     llm_api_key: str = "not-needed"
     model_cache: Path = Path.home() / ".cache" / "newsroom-qa"
+    llm_prefix_states: int = 1  # keep llama.cpp's state after each shape's instructions, in memory and on disk; 0 = off
     k: int = 4
     min_answer_confidence: float = MIN_ANSWER_CONFIDENCE  # withhold a name/number answered less surely (0 = off)
     # Serving (qa serve, app.py)
@@ -99,6 +100,7 @@ ENV_VARS = {
     "llm_base_url": "QA_LLM_BASE_URL",
     "llm_api_key": "QA_LLM_API_KEY",
     "model_cache": "QA_MODEL_CACHE",
+    "llm_prefix_states": "QA_LLM_PREFIX_STATES",
     "k": "QA_TOP_K",
     "min_answer_confidence": "QA_MIN_ANSWER_CONFIDENCE",
     "host": "QA_HOST",

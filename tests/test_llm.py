@@ -138,3 +138,34 @@ def test_weights_are_assembled_once_and_checked(tmp_path, monkeypatch) -> None:
 def test_default_model_is_bundled_and_verifies(tmp_path) -> None:
     path = resolve_model("qwen2.5-1.5b", tmp_path)
     assert path.stat().st_size == BUNDLED["qwen2.5-1.5b"].size
+
+
+def _shape_prompt(instructions: str, question: str) -> list[dict[str, str]]:
+    system = f"{instructions} Answer from the passages only, cite them as [n], and say so when they do not answer."
+    return [{"role": "system", "content": system}, {"role": "user", "content": f"<passage n=\"1\">Rain fell.</passage>\n\nQuestion: {question}"}]
+
+
+@pytest.mark.slow
+def test_each_shapes_instructions_are_read_once_and_kept_on_disk(smollm_path, tmp_path) -> None:
+    from qa.answering.prefix_states import state_folder
+
+    asked = [
+        _shape_prompt("You write one short fact, then one sentence of explanation.", "What fell?"),
+        _shape_prompt("You write a summary of three bullet points, newest first, each with its date.", "What happened?"),
+        _shape_prompt("You write one short fact, then one sentence of explanation.", "Did it rain?"),
+    ]
+    plain = LlamaCppLLM(smollm_path, "s", n_ctx=512, prefix_states=False)
+    kept = LlamaCppLLM(smollm_path, "s", n_ctx=512, states_dir=tmp_path)
+    replies = ["".join(plain.stream(m, max_tokens=8)) for m in asked]
+    read = []
+    for messages, reply in zip(asked, replies, strict=True):
+        assert "".join(kept.stream(messages, max_tokens=8)) == reply  # the same answer, read in two parts
+        read.append((kept.last_prompt_tokens, kept.last_prompt_read))
+    # After another shape, the plain model reads the instructions again; kept, they come back from memory.
+    assert plain.last_prompt_tokens == read[2][0] and plain.last_prompt_read > read[2][1] + 20
+    # A new process finds them on disk, under a folder named for this model file and context size.
+    assert any(state_folder(tmp_path, smollm_path, 512).glob("*.state"))
+    cold = LlamaCppLLM(smollm_path, "s", n_ctx=512, states_dir=tmp_path)
+    assert "".join(cold.stream(asked[0], max_tokens=8)) == replies[0]
+    assert cold.last_prompt_read < cold.last_prompt_tokens - 20
+    assert state_folder(tmp_path, smollm_path, 1024) != state_folder(tmp_path, smollm_path, 512)

@@ -81,13 +81,21 @@ class LlamaCppLLM:
 
     serial = True  # one llama.cpp context writes one answer at a time: callers queue for it
 
-    def __init__(self, model_path: Path, name: str, n_ctx: int = 4096, n_threads: int | None = None) -> None:
+    def __init__(
+        self, model_path: Path, name: str, n_ctx: int = 4096, n_threads: int | None = None,
+        states_dir: Path | None = None, prefix_states: bool = True,
+    ) -> None:
         self.model_path = model_path
         self.name = name
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self._llama = None
         self._lock = threading.Lock()  # one generation at a time per loaded model
+        self._states = None
+        self._states_dir = states_dir
+        self.prefix_states = prefix_states
+        self.last_prompt_tokens = 0  # the last prompt's tokens, and how many of them were read for it
+        self.last_prompt_read = 0
 
     def _load(self):  # noqa: ANN202
         if self._llama is None:
@@ -111,6 +119,7 @@ class LlamaCppLLM:
                 from llama_cpp import LogitsProcessorList
 
                 recorder = LogitsProcessorList([_ProbRecorder(llama, probs)])
+            self._read_fixed_prefix(llama, messages)
             chunks = llama.create_chat_completion(
                 messages=messages, stream=True, max_tokens=max_tokens, temperature=0.0, top_k=1, seed=0,
                 logits_processor=recorder,
@@ -119,6 +128,26 @@ class LlamaCppLLM:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
+
+
+    def _read_fixed_prefix(self, llama, messages: list[Message]) -> None:  # noqa: ANN001
+        """Restore (or read once and keep) the state after the messages before the question — the
+        shape's instructions and worked examples — so the prompt reads only what is new."""
+        from qa.answering.prefix_states import PrefixStates, common_length, read_prefix, state_folder
+
+        if "tokenizer.chat_template" not in llama.metadata:
+            self.last_prompt_tokens = self.last_prompt_read = 0  # not counted: llama.cpp's own format
+            return
+        prompt = prompt_tokens(llama, messages)
+        known = common_length(llama.input_ids[: llama.n_tokens].tolist(), prompt)
+        if self.prefix_states and len(messages) > 1:
+            if self._states is None:
+                folder = state_folder(self._states_dir, self.model_path, self.n_ctx) if self._states_dir else None
+                self._states = PrefixStates(folder)
+            fixed = prompt_tokens(llama, messages[:-1], add_generation_prompt=False)
+            prefix = prompt[: common_length(fixed, prompt)]
+            known = max(known, read_prefix(llama, prefix, self._states))
+        self.last_prompt_tokens, self.last_prompt_read = len(prompt), len(prompt) - known
 
 
 class _ProbRecorder:
@@ -136,13 +165,18 @@ class _ProbRecorder:
         return scores
 
 
-def count_prompt_tokens(llama, messages: list[Message], add_generation_prompt: bool = True) -> int:  # noqa: ANN001
-    """Tokens llama.cpp reads for `messages`, rendered with the model's own chat template."""
+def prompt_tokens(llama, messages: list[Message], add_generation_prompt: bool = True) -> list[int]:  # noqa: ANN001
+    """The tokens llama.cpp reads for `messages`, rendered with the model's own chat template."""
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
     template = llama.metadata["tokenizer.chat_template"]
     render = Jinja2ChatFormatter(template, eos_token="", bos_token="", add_generation_prompt=add_generation_prompt)
-    return len(llama.tokenize(render(messages=messages).prompt.encode(), add_bos=False, special=True))
+    return llama.tokenize(render(messages=messages).prompt.encode(), add_bos=False, special=True)
+
+
+def count_prompt_tokens(llama, messages: list[Message], add_generation_prompt: bool = True) -> int:  # noqa: ANN001
+    """How many tokens llama.cpp reads for `messages`."""
+    return len(prompt_tokens(llama, messages, add_generation_prompt))
 
 
 class OpenAICompatibleLLM:
@@ -173,6 +207,7 @@ class LLMSettings:
     api_key: str = "not-needed"
     cache_dir: Path = Path.home() / ".cache" / "newsroom-qa"
     n_ctx: int = 4096
+    prefix_states: bool = True  # keep llama.cpp's state after each shape's instructions (memory and disk)
 
 
 def make_llm(settings: LLMSettings) -> LLM:
@@ -187,5 +222,8 @@ def make_llm(settings: LLMSettings) -> LLM:
         from qa.answering.models import resolve_model
 
         path = resolve_model(settings.model, settings.cache_dir / "models")
-        return LlamaCppLLM(path, f"local:{settings.model}", n_ctx=settings.n_ctx)
+        return LlamaCppLLM(
+            path, f"local:{settings.model}", n_ctx=settings.n_ctx, states_dir=settings.cache_dir,
+            prefix_states=settings.prefix_states,
+        )
     raise ConfigError(f"Unknown LLM backend {settings.backend!r}: choose local, openai or fake.")
