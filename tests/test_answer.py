@@ -127,6 +127,19 @@ def test_question_about_an_outlet_the_corpus_lacks_is_declined_without_the_model
     assert not carried.abstained
 
 
+def test_what_someone_said_needs_evidence_that_names_them(retriever) -> None:
+    llm = FakeLLM(["should not be used"])
+    # Ada Frost is in the corpus (the glacier survey), not in the Reuters chunks about Karabakh
+    unheard = Answerer(retriever, llm).ask(
+        "what did ada frost say about armenian prime minister pashinyan and the karabakh shelling",
+        filters=Filters(sources=("Reuters",)))
+    assert unheard.abstained and llm.prompts == []
+    said = "Pashinyan said Karabakh was being shelled intensively in an attempt to provoke a war [1]."
+    heard = Answerer(retriever, FakeLLM([said])).ask(
+        "what did pashinyan say about the karabakh shelling", filters=Filters(sources=("Reuters",)))
+    assert not heard.abstained
+
+
 def test_an_answer_found_in_no_retrieved_article_is_withheld(retriever) -> None:
     made_up = Answerer(retriever, FakeLLM(["Tokyo [1]. The survey was led from Tokyo [1]."])).ask(
         "Which city led the survey at the Zorblax glacier's edge?")

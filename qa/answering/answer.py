@@ -173,7 +173,7 @@ class Answerer:
         hits, passages = ([], []) if asked.missing_outlets else self.evidence(asked.standalone, form, filters, now)
         # Answer only from evidence that holds the question's focus: a small model otherwise
         # answers whatever it is given (a Californian heat wave for Lahaina, Trump for Argentina).
-        answerable = bool(passages) and evidence_holds(asked.focus, hits, asked.unseen)
+        answerable = bool(passages) and evidence_holds(asked.focus, hits, asked.unseen, asked.speakers)
         retrieved = time.perf_counter()
         if passages:
             yield Sources(sources_of(asked.standalone, passages), round((retrieved - started) * 1000, 1))
