@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from qa.answering.answer import Answerer, Queued, Token
+from qa.answering.answer import Answerer, Claimed, Queued
 from qa.answering.llm import FakeLLM
 from qa.answering.turns import TurnQueue
 from qa.index.build import ingest_corpus
@@ -44,38 +44,40 @@ def retriever(tiny_corpus, index_dir, embedder) -> Retriever:
     return Retriever(index_dir, embedder)
 
 
-REPLY = "27 [1]. At least 27 people have been killed in Karabakh and 200 wounded [1]."
+# An explanation: its first sentence is verified and sent while the model still writes the second.
+REPLY = "At least 27 people have been killed in Karabakh and 200 wounded [1]. Azerbaijan pounded Nagorno-Karabakh despite calls for calm [1]."
 QUESTION = "How many people had been killed in Karabakh?"
+SHAPE = "explain"
 
 
 def test_a_question_asked_while_the_model_is_busy_says_its_place_then_is_answered(retriever) -> None:
     answerer = Answerer(retriever, FakeLLM([REPLY], serial=True), k=3)
-    busy = answerer.stream(QUESTION)
-    next(e for e in busy if isinstance(e, Token))  # the first question holds the model mid-answer
-    waiting = answerer.stream(QUESTION)
-    assert next(e for e in waiting if not isinstance(e, Token) and type(e).__name__ != "Sources") == Queued(1)
+    busy = answerer.stream(QUESTION, shape=SHAPE)
+    next(e for e in busy if isinstance(e, Claimed))  # the first question holds the model mid-answer
+    waiting = answerer.stream(QUESTION, shape=SHAPE)
+    assert next(e for e in waiting if not isinstance(e, Claimed) and type(e).__name__ != "Sources") == Queued(1)
     list(busy)  # the first answer finishes; the second one gets the model
     rest = list(waiting)
-    assert isinstance(rest[-1], Answer) and not rest[-1].abstained and any(isinstance(e, Token) for e in rest)
+    assert isinstance(rest[-1], Answer) and not rest[-1].abstained and any(isinstance(e, Claimed) for e in rest)
 
 
 def test_a_question_that_leaves_the_queue_does_not_block_the_next(retriever) -> None:
     answerer = Answerer(retriever, FakeLLM([REPLY], serial=True), k=3)
-    busy = answerer.stream(QUESTION)
-    next(e for e in busy if isinstance(e, Token))
-    left = answerer.stream(QUESTION)
+    busy = answerer.stream(QUESTION, shape=SHAPE)
+    next(e for e in busy if isinstance(e, Claimed))
+    left = answerer.stream(QUESTION, shape=SHAPE)
     assert Queued(1) in (next(left), next(left))  # sources, then its place
     left.close()  # the reader went away
     busy.close()
-    answer = answerer.ask(QUESTION)
+    answer = answerer.ask(QUESTION, shape=SHAPE)
     assert not answer.abstained
 
 
 def test_a_model_that_answers_in_parallel_is_not_queued(retriever) -> None:
     answerer = Answerer(retriever, FakeLLM([REPLY]), k=3)  # e.g. a vLLM server: serial is False
-    busy = answerer.stream(QUESTION)
-    next(e for e in busy if isinstance(e, Token))
-    assert not any(isinstance(e, Queued) for e in answerer.stream(QUESTION))
+    busy = answerer.stream(QUESTION, shape=SHAPE)
+    next(e for e in busy if isinstance(e, Claimed))
+    assert not any(isinstance(e, Queued) for e in answerer.stream(QUESTION, shape=SHAPE))
 
 
 def test_the_chat_and_the_api_show_the_place_in_the_queue() -> None:
