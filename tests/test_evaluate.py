@@ -280,7 +280,10 @@ def test_end_to_end_on_the_tiny_corpus(tiny_index: Path, embedder, tmp_path: Pat
     assert answers["by_type"]["inference_query"]["accuracy"] == pytest.approx(2 / 3)
     assert metrics["latency_ms"]["first_claim"] == {"p50": 2.5, "p95": 2.5, "n": 5}  # first verified sentence
     assert metrics["latency_by_shape_ms"] == {"fact": {"first_token_p50": 2.0, "first_claim_p50": 2.5, "n": 5}}
-    assert metrics["abstention"] == {"unanswerable_abstained": 1.0, "answerable_abstained": 0.0}
+    assert metrics["abstention"] == {
+        "unanswerable_abstained": 1.0, "answerable_abstained": 0.0,
+        "unanswerable_evidence_only": 0.0, "answerable_evidence_only": 0.0,
+    }
     # Glacier: supported, gold article; bank and lanterns: quote holds the fact; moon: cites the glacier.
     assert metrics["citations"] == {"precision": 0.75, "recall": 0.75}
     assert metrics["latency_ms"]["total"] == {"p50": 3.0, "p95": 3.0, "n": 5}
