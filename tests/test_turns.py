@@ -82,7 +82,7 @@ def test_a_model_that_answers_in_parallel_is_not_queued(retriever) -> None:
 
 def test_the_chat_and_the_api_show_the_place_in_the_queue() -> None:
     from qa.serving.api import _sse
-    from qa.serving.ui import render_queued
+    from qa.serving.render import render_queued
 
     assert "2 questions ahead of yours" in render_queued(Queued(2))
     assert "1 question ahead" in render_queued(Queued(1)) and render_queued(Queued(0)) == ""

@@ -20,13 +20,10 @@ from qa.serving.ui import (
     build_ui,
     corpus_facts,
     example_questions,
-    link_markers,
     parse_filters,
-    render_answer,
-    render_error,
-    render_sources,
     respond,
 )
+from qa.serving.render import link_markers, render_answer, render_error, render_sources
 from qa.types import Answer, Article, Citation, Hit
 
 GLACIER_QUESTION = "What did the survey find at the Zorblax glacier's edge?"
