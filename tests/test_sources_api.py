@@ -103,6 +103,10 @@ def test_follow_from_the_cli_then_ask_cites_the_new_article(numeric_site, tiny_c
     assert main(["follow", "add", url, "--every", "30m", "--index", str(index)]) == 0
     assert main(["follow", "add", "http://127.0.0.2:1/feed", "--index", str(index)]) == 2  # not allow-listed
     assert "127.0.0.2 is a loopback address" in capsys.readouterr().err
+    question = f"What did officials in {spy_word(77).capitalize()} say the project number is?"
+    assert main(["ask", question, "--llm", "fake", "--json", "--index", str(index)]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert before["abstained"] and before["citations"] == []  # only the followed article answers it
     assert main(["follow", "run", "--index", str(index)]) == 0
     assert "1 new" in capsys.readouterr().out
     assert main(["follow", "list", "--json", "--index", str(index)]) == 0
@@ -111,7 +115,6 @@ def test_follow_from_the_cli_then_ask_cites_the_new_article(numeric_site, tiny_c
     assert main(["follow", "run", "--index", str(index)]) == 0  # not due again for 30 minutes
     assert capsys.readouterr().out.startswith("checked 0 sources")
 
-    question = f"What did officials in {spy_word(77).capitalize()} say the project number is?"
     assert main(["ask", question, "--llm", "fake", "--json", "--index", str(index)]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert not answer["abstained"] and url in {c["url"] for c in answer["citations"]}
@@ -120,6 +123,29 @@ def test_follow_from_the_cli_then_ask_cites_the_new_article(numeric_site, tiny_c
     assert main(["follow", "remove", source["id"], "--index", str(index)]) == 0
     assert main(["follow", "list", "--index", str(index)]) == 0
     assert "no sources followed" in capsys.readouterr().out
+
+
+def test_follow_run_exits_1_when_a_source_fails_and_still_checks_the_others(numeric_site, tiny_corpus, tmp_path,
+                                                                            monkeypatch, capsys) -> None:
+    index = tmp_path / "index"
+    for name, value in {"QA_CORPUS": str(tiny_corpus), "QA_FETCH_ALLOW": "127.0.0.1", "QA_FETCH_HOST_DELAY": "0",
+                        "QA_FETCH_RETRIES": "0"}.items():
+        monkeypatch.setenv(name, value)
+    broken, article = numeric_site.url("/broken/500.xml"), numeric_site.article_url(12)
+    for url in (broken, article):
+        assert main(["follow", "add", url, "--index", str(index)]) == 0
+    capsys.readouterr()
+    assert main(["follow", "run", "--index", str(index)]) == 1  # cron sees the failure
+    out, err = capsys.readouterr()
+    assert "1 new" in out and "added 6" in out  # the page was still fetched and ingested, with the tiny corpus
+    assert f"error: {broken}: {broken}: HTTP 500" in err
+    assert "1 of 2 sources failed, the others were checked (exit status 1)" in err
+    assert main(["follow", "list", "--json", "--index", str(index)]) == 0
+    listed = {s["url"]: (s["articles"], s["last_error"]) for s in json.loads(capsys.readouterr().out)}
+    assert listed[article] == (1, "") and "HTTP 500" in listed[broken][1]
+    assert main(["follow", "remove", broken, "--index", str(index)]) == 0
+    assert main(["follow", "run", "--all", "--index", str(index)]) == 0  # nothing failed this time
+    assert "error" not in capsys.readouterr().err
 
 
 def test_qa_ingest_takes_urls_and_refuses_other_schemes(numeric_site, tiny_corpus, tmp_path, monkeypatch, capsys) -> None:

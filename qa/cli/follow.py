@@ -55,9 +55,19 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """Exit status 1 when a source (or the ingest) failed, the others still checked, so cron sees it."""
     report = _follower(args).run(force=args.all)
-    print(report.summary())
-    return 0
+    print(report.summary(errors=False))
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    if not report.errors:
+        return 0
+    failed = report.failed_sources
+    problems = [f"{failed} of {len(report.checked)} sources failed, the others were checked"] if failed else []
+    if len(report.errors) > failed:
+        problems.append("the ingest failed (what was fetched is ingested at the next run)")
+    print(f"follow run: {'; '.join(problems)} (exit status 1)", file=sys.stderr)
+    return 1
 
 
 def _interval(seconds: int) -> str:
@@ -80,7 +90,14 @@ def add_follow_command(sub: argparse._SubParsersAction) -> None:
     remove = actions.add_parser("remove", help="stop following a source (its articles stay in the index)")
     remove.add_argument("source", help="its id or URL, as `qa follow list` shows them")
     remove.set_defaults(func=cmd_remove)
-    run = actions.add_parser("run", help="check the sources that are due once, fetch what is new or changed, ingest it (for cron)")
+    run = actions.add_parser(
+        "run", help="check the due sources once, fetch what is new or changed, ingest it (for cron; exit status 1 "
+                    "when a source failed)",
+        description="Check the sources that are due once, fetch what is new or changed, and ingest it. "
+                    "A failing source never stops the others. Exit status: 0 when every source checked went "
+                    "well; 1 when any source failed (or the ingest after the fetch did): the others were still "
+                    "checked and ingested, and each error is printed on stderr and kept for `qa follow list`; "
+                    "2 when nothing could run (a configuration error).")
     run.add_argument("--all", action="store_true", help="check every source now, due or not")
     run.set_defaults(func=cmd_run)
     for action in actions.choices.values():

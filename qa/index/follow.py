@@ -76,14 +76,20 @@ class FollowReport:
     ingest: IngestReport | None = None
     seconds: float = 0.0
 
-    def summary(self) -> str:
+    @property
+    def failed_sources(self) -> int:
+        """Sources whose check ended with an error (the whole source, or some of its items)."""
+        return sum(bool(source.last_error) for source in self.checked)
+
+    def summary(self, errors: bool = True) -> str:
+        """One line of counts, the ingest's line, then (with `errors`) one line per error."""
         new, changed, failed = (sum(getattr(s, name) for s in self.checked) for name in ("new", "changed", "failed"))
         line = (f"checked {len(self.checked)} sources: {new} new / {changed} changed articles, {failed} failed; "
                 f"{self.requests.get('requests', 0)} requests ({self.requests.get('not_modified', 0)} not modified) "
                 f"in {self.seconds:.1f} s")
         if self.ingest is not None:
             line += f"\ningest: {self.ingest.summary()}"
-        return line + "".join(f"\n  error: {error}" for error in self.errors)
+        return line + "".join(f"\n  error: {error}" for error in self.errors if errors)
 
 
 class Follower:
