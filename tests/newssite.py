@@ -1,6 +1,8 @@
 """A small news site on loopback for the follower's tests and benchmark: 200 article pages, two
-RSS feeds, an Atom feed, a sitemap index with a news sitemap and a plain one, robots.txt, and
-sources that fail (a 500, a slow answer, a 10 MB page, malformed XML). Every resource has an ETag
+RSS feeds, an Atom feed, a sitemap index with a news sitemap and a plain one (and the same gzipped:
+`/sitemap_index.xml.gz`, gzip bytes served as XML, whose children are `.xml.gz` files served as
+application/x-gzip), robots.txt, and sources that fail (a 500, a slow answer, a 10 MB page,
+malformed XML, a gzip bomb). Every resource has an ETag
 and a Last-Modified date and answers a matching conditional request with 304; every request is
 logged.
 
@@ -14,6 +16,8 @@ Article i was published on 2024-01-01 + i days and holds the spy word `spy_word(
 
 from __future__ import annotations
 
+import functools
+import gzip
 import hashlib
 import html
 import json
@@ -30,7 +34,8 @@ HOST = "news.test"  # tests resolve it to 127.0.0.1 with a stub resolver
 FEEDS = {"/feeds/world.rss": range(0, 80), "/feeds/business.rss": range(80, 140), "/feeds/live.atom": range(120, 160)}
 NEWS_SITEMAP = range(160, 200)
 PLAIN_SITEMAP = range(0, 50)
-FAILING = ("/broken/500.xml", "/broken/slow.xml", "/broken/big.html", "/broken/malformed.xml")
+FAILING = ("/broken/500.xml", "/broken/slow.xml", "/broken/big.html", "/broken/malformed.xml", "/broken/bomb.xml.gz")
+BOMB_BYTES = 12_000_000  # what the gzip bomb decompresses to (it is about 12 KB on the wire)
 _WORDS = (
     "harbour council bridge ferry budget school storm river market mayor island tunnel railway vote "
     "festival museum hospital fishing lighthouse airport library stadium orchard vineyard quarry glacier "
@@ -187,10 +192,20 @@ class NewsSite:
             return self._feed(path)
         if path == "/sitemap_index.xml":
             return self._sitemap_index()
+        if path == "/sitemap_index.xml.gz":  # gzip bytes, labelled as the XML they hold
+            plain = self._sitemap_index(gz=True)
+            return Resource(gzip.compress(plain.body, mtime=0), "application/xml", plain.modified)
+        if path in ("/sitemaps/news.xml.gz", "/sitemaps/pages.xml.gz"):
+            plain = self.resource(path.removesuffix(".gz"))
+            return Resource(gzip.compress(plain.body, mtime=0), "application/x-gzip", plain.modified)
+        if path == "/broken/bomb.xml.gz":
+            return Resource(_gzip_bomb(), "application/gzip", 0)
         if path == "/sitemaps/news.xml":
             return self._sitemap(NEWS_SITEMAP, news=True)
         if path == "/sitemaps/pages.xml":
             return self._sitemap(PLAIN_SITEMAP, news=False)
+        if path == "/media/logo.png":
+            return Resource(b"\x89PNG\r\n\x1a\n", "image/png", 0)
         if path == "/broken/malformed.xml":
             return Resource(b'<?xml version="1.0"?><rss version="2.0"><channel><title>Broken</title><<item>>', "application/rss+xml", 0)
         if path.startswith("/syndicated/"):  # another outlet's copy of the same story, at a second URL
@@ -250,8 +265,9 @@ class NewsSite:
             content_type = "application/rss+xml"
         return Resource(body.encode(), content_type, max(_epoch(self.modified(i)) for i in numbers))
 
-    def _sitemap_index(self) -> Resource:
-        maps = "".join(f"<sitemap><loc>{self.url(p)}</loc><lastmod>{self._sitemap(r, news=n).modified_day}</lastmod></sitemap>"
+    def _sitemap_index(self, gz: bool = False) -> Resource:
+        suffix = ".gz" if gz else ""
+        maps = "".join(f"<sitemap><loc>{self.url(p)}{suffix}</loc><lastmod>{self._sitemap(r, news=n).modified_day}</lastmod></sitemap>"
                        for p, r, n in (("/sitemaps/news.xml", NEWS_SITEMAP, True), ("/sitemaps/pages.xml", PLAIN_SITEMAP, False)))
         body = f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{maps}</sitemapindex>'
         return Resource(body.encode(), "application/xml", 0)
@@ -275,6 +291,14 @@ class NewsSite:
 @dataclass
 class _Sitemap(Resource):
     modified_day: str = ""
+
+
+@functools.cache
+def _gzip_bomb() -> bytes:
+    """A sitemap padded with BOMB_BYTES of spaces, gzipped: small to send, too big to read."""
+    padding = b" " * BOMB_BYTES
+    return gzip.compress(b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                         + padding + b"</urlset>", mtime=0)
 
 
 def _epoch(day: date) -> float:

@@ -3,6 +3,7 @@ items, failing sources, robots.txt, the per-host delay and retries."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -10,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from qa.errors import ConfigError, UnsafeURLError
+from qa.errors import ConfigError, FetchError, UnsafeURLError
 from qa.index import generations
 from qa.index.build import ingest_corpus
-from qa.index.follow import REVISIONS_DIR, WEB_DIR, Follower, parse_every
+from qa.index.follow import REVISIONS_DIR, WEB_DIR, Follower, parse_every, record_path
 from qa.index.follow_state import local_state
 from qa.index.store import Store
 from qa.ingest.addresses import AddressPolicy
-from qa.ingest.fetch import Fetcher, FetchLimits
+from qa.ingest.fetch import Fetcher, FetchLimits, gunzip
 from qa.retrieval.retrieve import Retriever
 from tests.newssite import ARTICLES, FAILING, FEEDS, HOST, NewsSite, published, spy_word
 
@@ -101,12 +102,16 @@ def test_first_run_ingests_every_article_once_then_only_conditional_requests(sit
     assert kept["body"][hit.start : hit.end] == hit.text and "Correction" not in kept["body"]
     store.close()
 
-    # An item that leaves its feed stays in the index.
+    # An item that leaves its feed stays in the index (the feed was read again, without it).
     site.dropped.add(5)
+    mark = len(site.requests)
     fourth = follower.run(force=True)
-    assert fourth.errors == [] and fourth.written == []
+    assert ("/feeds/world.rss", True, 200) in site.requests[mark:]
+    assert next(s.listed for s in follower.sources() if s.url == site.url("/feeds/world.rss")) == 79
+    assert fourth.errors == [] and fourth.written == [] and fourth.ingest is None
     store = open_store(tmp_path)
     assert any(a.url == site.article_url(5) for a in store.articles())
+    assert (tmp_path / "corpus" / record_path(site.article_url(5))).exists()
     store.close()
 
 
@@ -122,8 +127,9 @@ def test_each_failing_source_is_reported_and_the_rest_succeed(site, tmp_path, em
     assert "timed out after 0.5 s" in errors["/broken/slow.xml"]
     assert "over the limit of 5,000,000 bytes" in errors["/broken/big.html"]
     assert "malformed feed XML" in errors["/broken/malformed.xml"]
+    assert "decompresses to over the limit of 5,000,000 bytes" in errors["/broken/bomb.xml.gz"]
     assert errors[site.article_url(42).removeprefix(site.base)] == ""
-    assert len(report.errors) == 4 and report.ingest is not None and report.ingest.added == 1
+    assert len(report.errors) == 5 and report.ingest is not None and report.ingest.added == 1
     store = open_store(tmp_path)
     assert [a.url for a in store.articles()] == [site.article_url(42)]
     store.close()
@@ -140,6 +146,51 @@ def test_the_same_story_at_a_second_url_is_linked_as_a_near_duplicate(site, tmp_
     assert {links[rows["Harbour Herald"]], links[rows["Bay Gazette"]]} - {None} in ({rows["Harbour Herald"]}, {rows["Bay Gazette"]})
     assert follower.sources() == []  # fetched once, not followed
     store.close()
+
+
+def test_a_gzipped_sitemap_index_and_its_gzipped_sitemaps_are_read(site, tmp_path, embedder) -> None:
+    site.dropped.update(set(range(ARTICLES)) - {1, 2, 160, 161})  # four articles listed: a short ingest
+    follower = make_follower(tmp_path, embedder)
+    follower.add(site.url("/sitemap_index.xml.gz"))  # gzip bytes served as application/xml
+    report = follower.run(force=True)
+    assert report.errors == [] and report.ingest is not None and report.ingest.added == 4
+    [source] = follower.sources()
+    assert (source.kind, source.listed, source.new, source.last_error) == ("sitemap", 4, 4, "")
+    children = {path: status for path, _, status in site.requests if path.startswith("/sitemaps/")}
+    assert children == {"/sitemaps/news.xml.gz": 200, "/sitemaps/pages.xml.gz": 200}  # application/x-gzip
+    store = open_store(tmp_path)
+    found = {a.url: (a.source, a.published_at[:10]) for a in store.articles()}
+    store.close()
+    outlets = {1: "Harbour Herald", 2: "Harbour Herald", 160: "Harbour Wire", 161: "Harbour Wire"}
+    assert found == {site.article_url(i): (outlet, published(i).isoformat()) for i, outlet in outlets.items()}
+    mark = len(site.requests)
+    assert follower.run(force=True).written == []
+    assert site.requests[mark:] == [("/sitemap_index.xml.gz", True, 304)]  # gzipped listings are conditional too
+
+
+def test_gunzip_reads_within_the_limit_only() -> None:
+    body = b"<urlset>" + b"<url><loc>https://news.example/a</loc></url>" * 100 + b"</urlset>"
+    packed = gzip.compress(body, mtime=0)
+    assert gunzip(packed, len(body)) == body
+    assert gunzip(packed + gzip.compress(b"<!-- more -->"), 10_000) == body + b"<!-- more -->"  # several members
+    for data, limit, message in [
+        (packed, len(body) - 1, f"decompresses to over the limit of {len(body) - 1:,} bytes"),
+        (gzip.compress(b" " * 50_000_000), 1_000_000, "decompresses to over the limit of 1,000,000 bytes"),
+        (packed[:-12], 10_000, "cut short"),
+        (b"\x1f\x8b\x00garbage", 10_000, "cannot be decompressed"),
+    ]:
+        with pytest.raises(FetchError, match=message):
+            gunzip(data, limit, "https://news.example/sitemap.xml.gz")
+
+
+def test_redirect_and_content_type_limits(site) -> None:
+    site.redirects.update({"/loop/a": "/loop/b", "/loop/b": "/loop/a"})
+    fetcher = Fetcher(loopback_policy(), FetchLimits(timeout=1.0, retries=0, host_delay=0.0, max_redirects=3))
+    with pytest.raises(FetchError, match="more than 3 redirects"):
+        fetcher.get(site.url("/loop/a"))
+    assert [path for path, _, _ in site.requests if path.startswith("/loop/")] == ["/loop/a", "/loop/b"] * 2
+    with pytest.raises(FetchError, match="content type image/png is not one that is read"):
+        fetcher.get(site.url("/media/logo.png"))
 
 
 def test_robots_txt_is_obeyed(site, tmp_path) -> None:

@@ -6,8 +6,9 @@ sitemaps and robots.txt.
   address and connects to a checked one (then checks the peer it reached): a DNS answer that
   changes between the check and the connect cannot lead anywhere else. No proxy from the
   environment (it would connect on our behalf, past the check).
-- Bounded: a time limit per request (body included), a body size limit (decompressed bytes),
-  a redirect limit and a list of content types.
+- Bounded: a time limit per request (body included), a body size limit (decompressed bytes, both
+  of a `Content-Encoding` and of a gzipped file such as `sitemap.xml.gz`, so a gzip bomb is
+  refused), a redirect limit and a list of content types.
 - Polite: robots.txt is read (and cached) per origin and obeyed, a delay between two requests to
   one host (or the robots.txt Crawl-delay, when longer), retries with exponential backoff on
   connection errors, timeouts, 429 and 5xx (Retry-After honoured up to a minute).
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import time
 import urllib.robotparser
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,8 +37,10 @@ PAGE_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = (
     "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml",
     "application/feed+json", "application/json",
+    "application/gzip", "application/x-gzip",  # a gzipped sitemap or feed (sitemap.xml.gz), read decompressed
 )
 CONTENT_TYPES = PAGE_TYPES + FEED_TYPES
+GZIP_MAGIC = b"\x1f\x8b"
 ROBOTS_TTL = 3600.0  # seconds a robots.txt is trusted before it is asked for again (conditionally)
 MAX_RETRY_AFTER = 60.0
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -212,6 +216,8 @@ class Fetcher:
                     raise FetchError(f"{url}: content type {content_type} is not one that is read "
                                      f"(expected {', '.join(accept)})")
                 body = self._read_body(response, url, deadline)
+                if body.startswith(GZIP_MAGIC):  # a .gz file, whatever type it was served as
+                    body, content_type = gunzip(body, self.limits.max_bytes, url), ""
                 return Page(str(response.url), 200, body, content_type, _validators(response, Validators())), None
         except httpx.TimeoutException:
             raise _Retry(f"timed out after {self.limits.timeout:g} s") from None
@@ -289,6 +295,24 @@ class Fetcher:
         if page.not_modified and cached is not None:
             return CachedRobots(cached.text, time.time(), page.validators, 200)
         return CachedRobots(page.body.decode("utf-8", "replace"), time.time(), page.validators, 200)
+
+
+def gunzip(data: bytes, limit: int, url: str = "") -> bytes:
+    """A gzipped body decompressed (every member of it), never more than `limit` bytes of it held:
+    a gzip bomb is refused without being expanded. FetchError when it is over the limit or not gzip."""
+    out, rest = b"", data
+    try:
+        while rest:
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            out += inflater.decompress(rest, limit + 1 - len(out))  # at least 1: 0 would mean no limit
+            if len(out) > limit or inflater.unconsumed_tail:
+                raise FetchError(f"{url}: the body decompresses to over the limit of {limit:,} bytes (QA_FETCH_MAX_BYTES)")
+            if not inflater.eof:
+                raise FetchError(f"{url}: the gzipped body is cut short")
+            rest = inflater.unused_data
+    except zlib.error as error:
+        raise FetchError(f"{url}: the body starts as gzip but cannot be decompressed ({error})") from None
+    return out
 
 
 def _validators(response: httpx.Response, previous: Validators) -> Validators:
