@@ -42,8 +42,7 @@ def main() -> None:
         rows = []
         for q in questions:
             now = date.fromisoformat(q.now) if q.now else None
-            asked = answerer.understand(q.question, now=now)
-            hits, _ = answerer.evidence(asked.standalone, answerer.shapes[asked.shape], None, now)
+            asked, _, hits, _ = answerer.grounded(q.question, now=now)
             total = sum(w for _, w in asked.focus) or 1.0
             unseen = sum(w for _, w in asked.focus if w >= asked.unseen) / total
             # A question whose unseen words carry too much of its focus is declined whatever the chunks hold.

@@ -33,7 +33,7 @@ from qa.answering.reply import LabelFilter, repeats_a_line, short_answer
 from qa.answering.shapes import FACT, SHAPES, Shape
 from qa.answering.streaming import ClaimStream, Transcript, answer_holds, remembered
 from qa.answering.turns import TurnQueue
-from qa.answering.understand import ShapeClassifier, Understanding, understand
+from qa.answering.understand import ShapeClassifier, Understanding, respell, understand
 from qa.index.embedding import Embedder
 from qa.retrieval.query import find_outlet_mentions, find_outlets, outlet_aliases
 from qa.retrieval.retrieve import Filters, Retriever
@@ -155,11 +155,35 @@ class Answerer:
         self, question: str, history: Sequence[Turn] = (), now: date | None = None, shape: str | None = None
     ) -> Understanding:
         """The question's shape, standalone form, focus, window and outlets (`qa.answering.understand`)."""
-        standalone = self.rewrite(question, history)
+        return self._understood(question, self.rewrite(question, history), now, shape)
+
+    def _understood(self, question: str, standalone: str, now: date | None, shape: str | None) -> Understanding:
         plan = self.retriever.plan(standalone, now)
-        vocabulary = getattr(self.embedder, "vocabulary", None)
         return understand(question, standalone, plan, self.retriever.outlets(), self.retriever.term_weights,
-                          self.classifier, shape, self.retriever.unseen_weight(), vocabulary() if vocabulary else frozenset())
+                          self.classifier, shape, self.retriever.unseen_weight(), self._vocabulary())
+
+    def _vocabulary(self) -> frozenset[str]:
+        """The embedding model's whole words (common language), when it has a tokenizer."""
+        vocabulary = getattr(self.embedder, "vocabulary", None)
+        return vocabulary() if vocabulary else frozenset()
+
+    def grounded(
+        self, question: str, history: Sequence[Turn] = (), k: int | None = None, filters: Filters | None = None,
+        now: date | None = None, shape: str | None = None,
+    ) -> tuple[Understanding, Shape, list[Hit], list[Passage]]:
+        """The question understood, its shape and its evidence (hits, passages). A word the corpus
+        never uses is respelt from the evidence the rest of the question finds, and the question
+        understood and searched again (`qa.answering.understand.respell`)."""
+        asked = self.understand(question, history, now, shape)
+        for attempt in range(2):
+            form = replace(self.shapes[asked.shape], k=k) if k else self.shapes[asked.shape]
+            hits, passages = ([], []) if asked.missing_outlets else self.evidence(asked.standalone, form, filters, now)
+            respelt = respell(asked.standalone, [f"{h.title} {h.text}" for h in hits], self.retriever.term_weights,
+                              self._vocabulary(), self.retriever.outlets(), asked.unseen)
+            if attempt or respelt == asked.standalone:
+                break
+            asked = replace(self._understood(question, respelt, now, shape), question=question)
+        return asked, form, hits, passages
 
     def _stream(
         self, question: str, history: Sequence[Turn], k: int | None, filters: Filters | None, now: date | None,
@@ -168,9 +192,7 @@ class Answerer:
         started = time.perf_counter()
         if needs_rewrite(question, history):
             yield from self._wait_turn(ticket)
-        asked = self.understand(question, history, now, shape)
-        form = replace(self.shapes[asked.shape], k=k) if k else self.shapes[asked.shape]
-        hits, passages = ([], []) if asked.missing_outlets else self.evidence(asked.standalone, form, filters, now)
+        asked, form, hits, passages = self.grounded(question, history, k, filters, now, shape)
         # Answer only from evidence that holds the question's focus: a small model otherwise
         # answers whatever it is given (a Californian heat wave for Lahaina, Trump for Argentina).
         answerable = bool(passages) and evidence_holds(asked.focus, hits, asked.unseen, asked.speakers)

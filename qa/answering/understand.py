@@ -29,6 +29,7 @@ _REQUEST_TEXT = " ".join("""timeline timelines chronology chronological summary 
     overview gist tldr explain explanation compare comparison contrast difference differences versus vs
     latest update updates news happen happened happening going tell know give show lay list walk
     please pls plz thanks thx whats hows whos wheres whys dont didnt doesnt isnt wasnt arent cant
+    couldnt wouldnt shouldnt hasnt havent werent
     wont im ive idea story saga situation details detail info information quick
     day days step steps sequence events event anyone anybody someone somebody something thing things
     said say says report reported reporting reports coverage cover covered article articles outlet
@@ -56,9 +57,6 @@ _COMPARE_WORDS = re.compile(r"\bcompar\w*|\bcontrast\w*|\bdiffer\w*|\bversus\b|\
                             r"\bportray\w*|\bdescrib\w*|\breport\w*|\bsay\b|\bsaid\b", re.I)
 MAX_FACT_TO_COMPARE = 0.5  # the examples' probability of a fact above which two outlets named are not a comparison
 _YES_NO = re.compile(r"^(?:is|are|was|were|do|does|did|has|have|had|will|would|should)\b(?! there\b)", re.I)
-# Words of six letters or fewer are not spelling-corrected: short names ("milei", "magill") sit one
-# edit away from common words ("mile", "agile").
-MIN_CORRECTED_LETTERS = 7
 UNKNOWN_WEIGHT = 9.0  # a word no chunk holds, when the index's own ceiling is not given (~8,000 chunks)
 
 Weights = Callable[[set[str]], dict[str, float]]
@@ -69,7 +67,7 @@ class Understanding:
     """What a question asks, ready for retrieval and the answerability check."""
 
     question: str  # as asked
-    standalone: str  # with the conversation's subject, typos corrected
+    standalone: str  # with the conversation's subject, typos respelt from the evidence (`respell`)
     shape: str
     focus: tuple[tuple[str, float], ...]  # (stemmed term, weight), rarest first; weight 0 never counts
     window: tuple[DateRange, ...] = ()
@@ -176,38 +174,108 @@ def focus_terms(
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
 
-def correct_spelling(text: str, weights: Weights) -> str:
-    """Words the corpus never uses but that are one edit from a word it does ("presidnet",
-    "anounced") are replaced by the commonest such word; names and short words are left alone."""
-    words = {m.group(0) for m in _WORD.finditer(text) if len(m.group(0)) >= MIN_CORRECTED_LETTERS and m.group(0).islower()}
-    if not words:
-        return text
-    stems = {w: tokenize([w])[0] for w in words}
+# Words that place a question in time, spelt right when typed wrong ("yestreday") like function words.
+_TIME_WORDS = frozenset("""yesterday today tonight tomorrow week weekend weekends month months year years night
+    morning afternoon evening ago recently recent latest earlier later""".split())
+
+
+COMMON_SHARE = 0.6  # a word whose idf is at most this share of an unseen word's is common in the corpus
+
+
+def respell(
+    text: str, evidence: Sequence[str], weights: Weights, vocabulary: frozenset[str] = frozenset(),
+    outlets: Sequence[str] = (), unseen: float = UNKNOWN_WEIGHT,
+) -> str:
+    """The question with each word the corpus never uses and that is not common language (of four
+    letters or more, not in the embedding model's `vocabulary`: "fall" is no typo) replaced by a
+    word one edit away (two for eight letters or more): a function, request or time word ("abosut",
+    "sumvmarize", "yestreday") or a word of a carried outlet's name ("vrege"); a word of the
+    `evidence` the rest of the question retrieves, or of the embedding model's `vocabulary` whose
+    stem that evidence holds ("russoa" beside articles about Russia, "pullig" beside "pulled"); or,
+    for seven letters or more, one edit from a `vocabulary` word the corpus uses commonly (its idf at
+    most `COMMON_SHARE` of `unseen`: "suddeqnly", not the name "oconnor"). A possessive typed
+    without its apostrophe ("altmns") is matched without its "s", and apostrophes do not count
+    ("oconnor" is the evidence's "o'connor"). A word with no such neighbour
+    stays as typed: a short name the corpus lacks ("milei", "grindavik") is what the answerability
+    check must see, and a word the corpus lacks is not turned into another one it has ("project" is
+    not "protect")."""
+    words = {m.group(0) for m in _WORD.finditer(text) if len(m.group(0)) >= 4}
+    closed = _FUNCTION_WORDS | _TIME_WORDS | set(_REQUEST_TEXT.split()) | {w for o in outlets for w in _WORD.findall(o.lower())}
+    stems = {w: tokenize([w])[0] for w in words if w.lower().replace("’", "'") not in closed | vocabulary}
     known = weights({s for v in stems.values() for s in v})
     unknown = [w for w, s in stems.items() if s and not any(known.get(t) for t in s)]
     if not unknown:
         return text
-    candidates = {w: _one_edit(w) for w in unknown}
-    stem_of = {c: tokenize([c])[0] for cs in candidates.values() for c in cs}
-    known = weights({s for v in stem_of.values() for s in v})
+    held: dict[str, int] = {}
+    for tokens in tokenize(list(evidence)):
+        for token in tokens:
+            held[token] = held.get(token, 0) + 1
+    said: dict[str, str] = {}  # as typed without apostrophes ("oconnor", "jada") -> as written ("o'connor", "jada")
+    for written in _WORD.findall(" ".join(evidence).lower().replace("’", "'")):
+        written = written.removesuffix("'s").strip("'-")
+        said.setdefault(written.replace("'", ""), written)
     fixes = {}
-    for word, options in candidates.items():
-        # The correction's stem must be about as long as the word: "submersible" is not "subversive".
-        scored = [(known.get(stem_of[c][0], 0.0), c) for c in options
-                  if len(stem_of[c]) == 1 and known.get(stem_of[c][0]) and len(stem_of[c][0]) >= len(word) - 3]
+    for word in unknown:
+        typed = word.lower()
+        forms = [typed, typed[:-1]] if typed.endswith("s") and len(typed) > 4 else [typed]
+        scored = []
+        for form in forms:
+            most = 1 if len(form) < 8 else 2
+            options = _near(form, vocabulary | closed, most) | {w for w in said if abs(len(w) - len(form)) <= most}
+            for option in options:
+                distance = edit_distance(form, option, most)
+                option = said.get(option, option)
+                if distance > most:
+                    continue
+                stem = tokenize([option])[0]
+                count = held.get(stem[0], 0) if stem else 0
+                if option in closed or count or (len(form) >= 7 and distance == 1 and option in vocabulary and stem
+                                                  and 0 < weights({stem[0]}).get(stem[0], 0) <= COMMON_SHARE * unseen):
+                    scored.append((distance, option not in closed, -count, option))
         if scored:
-            fixes[word] = min(scored)[1]  # the commonest (lowest idf) word one edit away
+            fixes[word] = min(scored)[3]
     return _WORD.sub(lambda m: fixes.get(m.group(0), m.group(0)), text) if fixes else text
 
 
-def _one_edit(word: str) -> set[str]:
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deletes = [a + b[1:] for a, b in splits if b]
-    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
-    replaces = [a + c + b[1:] for a, b in splits if b for c in letters]
-    inserts = [a + c + b for a, b in splits for c in letters]
-    return set(deletes + transposes + replaces + inserts) - {word}
+def _near(word: str, vocabulary: frozenset[str], most: int) -> set[str]:
+    """Words of the vocabulary that may be within `most` edits of `word` (checked by the caller)."""
+    index = _deletes_index(vocabulary)
+    keys = {word} | _deletes(word)
+    if most > 1:
+        keys |= {d for k in list(keys) for d in _deletes(k)}
+    return {w for key in keys for w in index.get(key, ())}
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+@lru_cache(maxsize=4)
+def _deletes_index(vocabulary: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Each word and each one-letter deletion of it -> the words it comes from (symmetric deletes)."""
+    index: dict[str, list[str]] = {}
+    for word in vocabulary:
+        for key in {word} | _deletes(word):
+            index.setdefault(key, []).append(word)
+    return {key: tuple(words) for key, words in index.items()}
+
+
+def edit_distance(a: str, b: str, most: int) -> int:
+    """Optimal-string-alignment distance (a swap of neighbours is one edit); `most` + 1 once it is
+    sure to exceed `most`."""
+    if a == b:
+        return 0
+    before, row = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > most:
+            return most + 1
+        before, row = row, current
+    return row[-1]
 
 
 # Questions about what a named source reported; the name is compared with the outlets carried.
@@ -301,20 +369,19 @@ def understand(
 ) -> Understanding:
     """The question's shape, focus, window and outlets; `standalone` is the question with its
     conversation resolved (`qa.answering.followups`), `plan` what retrieval reads of it."""
-    corrected = correct_spelling(standalone, weights)
     named = tuple(plan.mentions)
     missing = tuple(missing_sources(standalone, outlets))
     exclude = [*plan.sources, *(o.split()[0] for o in plan.sources)]
-    core = plan.core if plan.core else corrected
-    focus = focus_terms(correct_spelling(core, weights), weights, exclude, unseen, common)
+    core = plan.core if plan.core else standalone
+    focus = focus_terms(core, weights, exclude, unseen, common)
     return Understanding(
         question=question,
-        standalone=corrected,
-        shape=shape or classifier.classify(corrected, len(named)),
+        standalone=standalone,
+        shape=shape or classifier.classify(standalone, len(named)),
         focus=focus,
         window=plan.dates,
         outlets=plan.sources,
         missing_outlets=missing,
-        speakers=tuple(stems for name in asked_speakers(corrected) if (stems := name_stems(name))),
+        speakers=tuple(stems for name in asked_speakers(standalone) if (stems := name_stems(name))),
         unseen=unseen,
     )
