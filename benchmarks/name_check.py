@@ -8,7 +8,9 @@ the gold answer and five other names or numbers of those passages (`rival_names`
 answers a small model picks — another person, company or number of the same articles) are put
 through each variant of `answer_in_focus`: the answer's sentences must hold a share of the focus,
 and nearly as much as the best-placed other name. A good
-rule passes the gold answers and stops the others. Printed per rule: gold passed, others passed.
+rule passes the gold answers and stops the others. Printed per rule: gold passed, others passed;
+the last line is the product's own `answer_in_focus`, where a number competes only with numbers of
+its kind (`answer_kind`).
 """
 
 from __future__ import annotations
@@ -61,6 +63,23 @@ def main() -> None:
                 passed[label][1] += 1
                 passed[label][2] += sum(passes(w) for w in wrong)
                 passed[label][3] += len(wrong)
+            product = passed.setdefault("answer_in_focus (the product's rule)", [0, 0, 0, 0])
+            product[0] += answerability.answer_in_focus(gold, asked.focus, passages, asked.standalone)
+            product[1] += 1
+            product[2] += sum(answerability.answer_in_focus(w, asked.focus, passages, asked.standalone) for w in wrong)
+            product[3] += len(wrong)
+            same = [w for w in wrong if answerability.answer_kind(w) == answerability.answer_kind(gold)]
+            for label, passes_rule in (
+                ("pooled >= 0.2, >= 0.8 x any rival, others of the gold's kind",
+                 lambda name: shares[name] >= 0.2 and shares[name] >= 0.8 * max((v for k, v in shares.items() if k != name), default=0.0)),
+                ("answer_in_focus, others of the gold's kind",
+                 lambda name: answerability.answer_in_focus(name, asked.focus, passages, asked.standalone)),
+            ):
+                kind = passed.setdefault(label, [0, 0, 0, 0])
+                kind[0] += passes_rule(gold)
+                kind[1] += 1
+                kind[2] += sum(passes_rule(w) for w in same)
+                kind[3] += len(same)
         print(f"\n{path}: {len(questions)} name/number questions")
         for name, (g, gt, o, ot) in passed.items():
             print(f"  {name:34s} gold passed {g}/{gt} = {g / max(gt, 1):.3f}   others passed {o}/{ot} = {o / max(ot, 1):.3f}")

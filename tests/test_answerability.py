@@ -110,3 +110,17 @@ def test_a_longer_answer_must_quote_sentences_that_hold_the_focus() -> None:
     assert not quotes_hold_focus(focus, [quoting(0)], passages)
     assert quotes_hold_focus(focus, [quoting(1)], passages)
     assert quotes_hold_focus(focus, [quoting(0), quoting(1)], passages)  # pooled over the answer's quotes
+
+
+def test_an_amount_competes_with_amounts_not_with_a_weekday() -> None:
+    # "how much did americans spend online on thanksgiving": the sum's own sentence holds little of
+    # the focus, "Thursday" sits beside all of it, but a weekday is not an answer to "how much"
+    focus = (("thanksgiv", 4.4), ("spend", 3.6), ("american", 3.4), ("onlin", 3.0))
+    sales = _hit(1, "Sales online reached $5.6 billion, Adobe said. The figure beat forecasts.", title="Adobe tallies sales")
+    holiday = _hit(2, "Americans spend Thanksgiving Thursday with family. Many shop online on Thursday too.")
+    passages = make_passages("how much did americans spend online on thanksgiving", [sales, holiday])
+    assert answer_in_focus("$5.6 billion", focus, passages)
+    # another sum of money beside more of the focus still outranks it
+    last_year = _hit(3, "Americans spent $9.9 billion online on Thanksgiving last year, Adobe said.")
+    passages = make_passages("how much did americans spend online on thanksgiving", [sales, holiday, last_year])
+    assert not answer_in_focus("$5.6 billion", focus, passages)

@@ -91,13 +91,28 @@ def pooled_share(answer: str, focus: Focus, passages: Sequence[Passage]) -> floa
     return held_share(focus, texts) if texts else 0.0
 
 
-_NAME = re.compile(r"(?<=\w )[A-Z][\w'’-]*(?:\.[A-Za-z][\w'’-]*)*(?: [A-Z][\w'’-]*(?:\.[A-Za-z][\w'’-]*)*)*|\b\d[\d,.]*\d\b|\b\d\b")
+_NAME = re.compile(
+    r"(?<=\w )[A-Z][\w'’-]*(?:\.[A-Za-z][\w'’-]*)*(?: [A-Z][\w'’-]*(?:\.[A-Za-z][\w'’-]*)*)*"
+    r"|[$€£]?(?:\b\d[\d,.]*\d\b|\b\d\b)(?: ?(?:%|percent\b|[bm]illion\b|trillion\b|bn\b))?"
+)
+_UNITS = frozenset("percent billion million trillion bn".split())
+_MONEY = re.compile(r"[$€£]|\b(?:[bm]illion|trillion|bn|dollars?|euros?|pounds?)\b", re.I)
+
+
+def answer_kind(text: str) -> str:
+    """What a short answer is: an amount of money, a percentage, another number, or a name."""
+    if not re.search(r"\d", text):
+        return "name"
+    if _MONEY.search(text):
+        return "money"
+    return "percent" if re.search(r"\d ?(?:%|percent)", text) else "number"
 
 
 def rival_names(answer: str, question: str, passages: Sequence[Passage]) -> list[str]:
     """The other names and numbers the passages offer as answers: capitalised runs inside a sentence
-    (not its first word) and numbers, sharing no word with the answer or the question."""
-    avoid = {w.lower() for w in _WORD.findall(f"{answer} {question}")}
+    (not its first word) and numbers (with their currency and unit), sharing no word with the answer
+    or the question but a unit."""
+    avoid = {w.lower() for w in _WORD.findall(f"{answer} {question}")} - _UNITS  # "$9.9 billion" rivals "$5.6 billion"
     found: dict[str, None] = {}
     for passage in passages:
         for name in _NAME.findall(passage.text):
@@ -108,13 +123,17 @@ def rival_names(answer: str, question: str, passages: Sequence[Passage]) -> list
 
 def answer_in_focus(answer: str, focus: Focus, passages: Sequence[Passage], question: str = "") -> bool:
     """Does the answer come from sentences that hold the question's focus — a share of it, and
-    nearly as much as any other name of the passages? "Donald Trump" found in an analyst's sentence
+    nearly as much as any other name of the passages (for a number, any other number of its kind:
+    a sum of money competes with sums, not with "Thursday")? "Donald Trump" found in an analyst's sentence
     about Ukraine does not answer who won Argentina's runoff; the runoff's winner, named beside it,
     does."""
     share = pooled_share(answer, focus, passages)
     if share < MIN_ANSWER_FOCUS:
         return False
-    best = max((pooled_share(name, focus, passages) for name in rival_names(answer, question, passages)), default=0.0)
+    rivals = rival_names(answer, question, passages)
+    if (kind := answer_kind(answer)) != "name":  # an amount competes with amounts, not with "Thursday"
+        rivals = [name for name in rivals if answer_kind(name) == kind]
+    best = max((pooled_share(name, focus, passages) for name in rivals), default=0.0)
     return share >= NEAR_BEST * best
 
 

@@ -84,7 +84,7 @@ def _examples() -> tuple[tuple[str, ...], tuple[str, ...]]:
     folder = resources.files("qa.answering") / "data"
     rows = [
         json.loads(line)
-        for name in ("shape_examples.jsonl", "shape_examples_typed.jsonl", "shape_examples_multihop.jsonl")
+        for name in ("shape_examples.jsonl", "shape_examples_typed.jsonl", "shape_examples_typed2.jsonl", "shape_examples_multihop.jsonl")
         for line in (folder / name).read_text(encoding="utf-8").splitlines() if line.strip()
     ]
     rows = [r for r in rows if r.get("shape") in SHAPE_NAMES]
@@ -179,7 +179,7 @@ _TIME_WORDS = frozenset("""yesterday today tonight tomorrow week weekend weekend
     morning afternoon evening ago recently recent latest earlier later""".split())
 
 
-COMMON_SHARE = 0.6  # a word whose idf is at most this share of an unseen word's is common in the corpus
+COMMON_SHARE = 0.5  # a word whose idf is at most this share of an unseen word's is common in the corpus
 
 
 def respell(
@@ -206,12 +206,19 @@ def respell(
     unknown = [w for w, s in stems.items() if s and not any(known.get(t) for t in s)]
     if not unknown:
         return text
+    # The evidence's words count only from a chunk about the question (one holding one of its two
+    # rarest other words): "oconnor" is not the "Connor" of a hockey story.
+    rest = {t for w, s in stems.items() if w not in unknown for t in s if known.get(t)} - request_words()
+    others = set(sorted(rest, key=lambda t: -known[t])[:2])
     held: dict[str, int] = {}
     for tokens in tokenize(list(evidence)):
+        if others and not others & set(tokens):
+            continue
         for token in tokens:
             held[token] = held.get(token, 0) + 1
     said: dict[str, str] = {}  # as typed without apostrophes ("oconnor", "jada") -> as written ("o'connor", "jada")
-    for written in _WORD.findall(" ".join(evidence).lower().replace("’", "'")):
+    about = [text for text, tokens in zip(evidence, tokenize(list(evidence))) if not others or others & set(tokens)]
+    for written in _WORD.findall(" ".join(about).lower().replace("’", "'")):
         written = written.removesuffix("'s").strip("'-")
         said.setdefault(written.replace("'", ""), written)
     fixes = {}
