@@ -13,8 +13,14 @@ _ABBREVIATIONS = frozenset(
 )
 
 # A sentence ends at . ! ? or … (plus closing quotes/brackets), before whitespace and a
-# character that can start a sentence.
-_BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9À-Ý])""")
+# character that can start a sentence: a capital, a digit, or a letter of a script without case
+# ("致所有…", "【1】显示…", "إلى أي…", "[мета: …]"), or a markup comment ("<!-- … -->"); and at the full stops of
+# Chinese, Japanese and Arabic, and at a comment's end, whatever follows. Text of another script or
+# markup inside an English article is then a sentence of its own, never part of an English quote.
+_BOUNDARY = re.compile(
+    r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[<【「『]?(?:[A-Z0-9À-Ý]|[^\W\d_a-zß-ÿ]|!--))"""
+    r"""|[。！？؟]+["'”’)\]」』]*|-->(?=\s)"""
+)
 _PARAGRAPH = re.compile(r"\n\s*")
 _WORD_BEFORE = re.compile(r"([A-Za-z.]+)$")
 
