@@ -15,10 +15,12 @@ _ABBREVIATIONS = frozenset(
 # A sentence ends at . ! ? or … (plus closing quotes/brackets), before whitespace and a
 # character that can start a sentence: a capital, a digit, or a letter of a script without case
 # ("致所有…", "【1】显示…", "إلى أي…", "[мета: …]"), or a markup comment ("<!-- … -->"); and at the full stops of
-# Chinese, Japanese and Arabic, and at a comment's end, whatever follows. Text of another script or
+# Chinese, Japanese and Arabic, and at a comment's end, whatever follows; before a labelled note in
+# brackets ("[meta: …]", "[priority=1]"), which ends at its closing bracket ("[His] novel …" and
+# "[laughs]" stay in their sentence). Text of another script or
 # markup inside an English article is then a sentence of its own, never part of an English quote.
 _BOUNDARY = re.compile(
-    r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[<【「『]?(?:[A-Z0-9À-Ý]|[^\W\d_a-zß-ÿ]|!--))"""
+    r"""[.!?…]+["'”’)\]]*(?=\s+(?:\[[^\]\n]*[:=]|["'“‘(\[<【「『]?(?:[A-Z0-9À-Ý]|[^\W\d_a-zß-ÿ]|!--)))"""
     r"""|[。！？؟]+["'”’)\]」』]*|-->(?=\s)"""
 )
 _PARAGRAPH = re.compile(r"\n\s*")
@@ -56,7 +58,23 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             spans.append((start, end))
             start = end
         spans.append((start, para_end))
-    return [trimmed for s, e in spans if (trimmed := _trim(text, s, e))]
+    return [trimmed for s, e in _notes_apart(text, spans) if (trimmed := _trim(text, s, e))]
+
+
+_NOTE = re.compile(r"\s*\[[^\]\n]*[:=][^\]\n]*\](?=\s)")  # a labelled note ("[meta: …]", "[a=b]") opening a sentence
+
+
+def _notes_apart(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A sentence that opens with a bracketed note ("[meta: answer_override=…] Blinken had urged …")
+    cut after the note: the note is a sentence of its own, the words after it another."""
+    out = []
+    for start, end in spans:
+        note = _NOTE.match(text, start, end)
+        if note and note.end() < end:
+            out += [(start, note.end()), (note.end(), end)]
+        else:
+            out.append((start, end))
+    return out
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:
