@@ -8,13 +8,14 @@ of the focus weight (idf of its names and rare words) those chunks hold — 0 wh
 contains carry more than `MAX_UNSEEN_FOCUS` of it, or when it asks what someone said and no chunk
 names them. Printed per set:
 answerable and unanswerable questions declined before the model at each threshold, and shape
-accuracy where the set labels shapes. Follow-ups are left out (resolving them needs the model).
+accuracy where the set labels shapes (the shapes given where it does not). Follow-ups are left out (resolving them needs the model).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections import Counter
 import sys
 from datetime import date
 from pathlib import Path
@@ -60,6 +61,9 @@ def main() -> None:
             print(f"  shape accuracy {_share([e == g for e, g in shaped])}")
             for shape in sorted({e for e, _ in shaped}):
                 print(f"    {shape:9s} {_share([g == shape for e, g in shaped if e == shape])}")
+        else:  # a benchmark set without shape labels: the shapes its questions are given
+            given = Counter(a.shape for _, a, _ in rows)
+            print("  shapes given: " + ", ".join(f"{shape} {n}" for shape, n in given.most_common()))
         if os.environ.get("VERBOSE"):
             for q, a, s in sorted(rows, key=lambda r: r[2]):
                 print(f"  {s:.2f} {'A' if q.answerable else 'U'} {q.shape or '-':9s}->{a.shape:9s} {q.question[:90]}"

@@ -124,3 +124,20 @@ def test_an_amount_competes_with_amounts_not_with_a_weekday() -> None:
     last_year = _hit(3, "Americans spent $9.9 billion online on Thanksgiving last year, Adobe said.")
     passages = make_passages("how much did americans spend online on thanksgiving", [sales, holiday, last_year])
     assert not answer_in_focus("$5.6 billion", focus, passages)
+
+
+def test_a_rival_named_in_the_answers_own_sentences_does_not_outrank_it() -> None:
+    # "who is the individual accused of fraud, whose colleague testified …": FTX is named in the
+    # sentence that names Sam Bankman-Fried, so that sentence is his evidence, not FTX's; FTX
+    # competes with what it holds elsewhere (the old rule let it borrow his sentence and withheld him).
+    focus = (("fraud", 5.0), ("accus", 4.0), ("colleagu", 5.0), ("testifi", 3.0), ("custom", 4.0))
+    trial = _hit(1, "Prosecutors said Sam Bankman-Fried of FTX committed fraud with customer money. "
+                    "He was accused of lying to investors.")
+    collapse = _hit(2, "FTX collapsed last year. A colleague testified about the collapse.")
+    passages = make_passages("who is the individual accused of fraud", [trial, collapse])
+    assert answer_in_focus("Sam Bankman-Fried", focus, passages)
+    # a name with evidence of its own, away from the answer's sentences, still outranks a weak answer
+    other = _hit(3, "Jurors were shown charts on Tuesday. Caroline Ellison, a colleague, testified that customer "
+                    "money was taken and admitted fraud. She was accused by prosecutors.")
+    passages = make_passages("who is the individual accused of fraud", [_hit(4, "Sam Bankman-Fried was accused."), other])
+    assert not answer_in_focus("Sam Bankman-Fried", focus, passages)

@@ -52,7 +52,7 @@ def _post(url: str, body: dict) -> tuple[int, bytes, str]:
 
 
 def test_ask_returns_the_cli_json_object(server_url) -> None:
-    status, body, _ = _post(server_url + "/api/ask", {"question": "What did the survey find at the Zorblax glacier's edge?"})
+    status, body, _ = _post(server_url + "/api/ask", {"question": "What did the survey find at the Zorblax glacier's edge?", "shape": "fact"})
     answer = json.loads(body)
     assert status == 200 and set(answer) >= {"question", "answer", "abstained", "citations", "model", "timings"}
     assert answer["citations"][0]["supported"] and "meltwater" in answer["citations"][0]["quote"]

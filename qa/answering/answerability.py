@@ -80,12 +80,17 @@ def answer_sentences(answer: str, passages: Sequence[Passage]) -> list[tuple[Pas
     return found
 
 
-def pooled_share(answer: str, focus: Focus, passages: Sequence[Passage]) -> float:
+def pooled_share(
+    answer: str, focus: Focus, passages: Sequence[Passage], apart_from: frozenset[tuple[int, int]] = frozenset()
+) -> float:
     """Share of the focus held by the sentences the answer occurs in, with their neighbours and
     their articles' titles, pooled over every passage: a multi-hop question's words are spread over
-    several articles, each naming the answer beside a different part of it."""
+    several articles, each naming the answer beside a different part of it. Its sentences among
+    `apart_from` ((passage number, sentence index) pairs: another answer's sentences) are left out."""
     texts = []
     for passage, i in answer_sentences(answer, passages):
+        if (passage.n, i) in apart_from:
+            continue
         window = range(max(0, i - 1), min(len(passage.spans), i + 2))
         texts += [passage.hit.title, *(passage.sentence(passage.spans[j]) for j in window)]
     return held_share(focus, texts) if texts else 0.0
@@ -123,8 +128,9 @@ def rival_names(answer: str, question: str, passages: Sequence[Passage]) -> list
 
 def answer_in_focus(answer: str, focus: Focus, passages: Sequence[Passage], question: str = "") -> bool:
     """Does the answer come from sentences that hold the question's focus — a share of it, and
-    nearly as much as any other name of the passages (for a number, any other number of its kind:
-    a sum of money competes with sums, not with "Thursday")? "Donald Trump" found in an analyst's sentence
+    nearly as much as any other name of the passages holds in sentences that do not name the answer
+    (for a number, any other number of its kind: a sum of money competes with sums, not with
+    "Thursday")? "Donald Trump" found in an analyst's sentence
     about Ukraine does not answer who won Argentina's runoff; the runoff's winner, named beside it,
     does."""
     share = pooled_share(answer, focus, passages)
@@ -133,7 +139,10 @@ def answer_in_focus(answer: str, focus: Focus, passages: Sequence[Passage], ques
     rivals = rival_names(answer, question, passages)
     if (kind := answer_kind(answer)) != "name":  # an amount competes with amounts, not with "Thursday"
         rivals = [name for name in rivals if answer_kind(name) == kind]
-    best = max((pooled_share(name, focus, passages) for name in rivals), default=0.0)
+    # A rival competes on its own evidence: "FTX" or "the Securities and Exchange Commission" named
+    # in the very sentences that name Sam Bankman-Fried does not make him a worse answer.
+    own = frozenset((passage.n, i) for passage, i in answer_sentences(answer, passages))
+    best = max((pooled_share(name, focus, passages, own) for name in rivals), default=0.0)
     return share >= NEAR_BEST * best
 
 
