@@ -2,8 +2,8 @@
 
     python benchmarks/shape_writers.py
 
-The labelled examples come from four writers (`qa/answering/data/shape_examples.jsonl`, `_typed`,
-`_typed2`, `_typed3`), and the dev split's single-turn questions are a fifth. Each writer in turn is
+The labelled examples come from five writers (`qa/answering/data/shape_examples.jsonl`, `_typed`,
+`_typed2`, `_typed3`, `_typed4`), and the dev split's single-turn questions are a sixth. Each writer in turn is
 left out: the classifier is fitted on the others (plus the benchmark-register facts) and classifies
 the left-out writer's questions through the product's `ShapeClassifier.classify` (the comparison
 rule included). This is what the frozen test split measures — questions by a writer the examples
@@ -34,7 +34,8 @@ from qa.settings import load_settings  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "qa" / "answering" / "data"
 WRITERS = {"writer 1": "shape_examples.jsonl", "writer 2": "shape_examples_typed.jsonl",
-           "writer 3": "shape_examples_typed2.jsonl", "writer 4": "shape_examples_typed3.jsonl"}
+           "writer 3": "shape_examples_typed2.jsonl", "writer 4": "shape_examples_typed3.jsonl",
+           "writer 5": "shape_examples_typed4.jsonl"}
 
 
 class EmbeddingOnly(ShapeClassifier):

@@ -86,7 +86,7 @@ def test_a_question_too_short_to_stand_alone_is_rewritten(retriever) -> None:
     llm = FakeLLM(["How did Quimperle Bank shares do after the merger talk?", "Shares rose [1]."])
     history = [Turn("What happened to Quimperle Bank?", "Merger talk [1].")]
     answer = Answerer(retriever, llm).ask("How did shares do?", history)
-    assert len(llm.prompts) == 2 and answer.question.startswith("How did Quimperle Bank shares")
+    assert llm.prompts[0][0]["content"].startswith("Rewrite") and answer.question.startswith("How did Quimperle Bank shares")
 
 
 def test_standalone_question_is_not_rewritten(retriever) -> None:
@@ -500,6 +500,29 @@ def test_a_name_from_a_sentence_off_the_focus_is_withheld(retriever) -> None:
     llm = FakeLLM(["Answer: Quimperle Bank\nExplanation: Quimperle Bank shares rose 12 percent [1]."])
     answer = Answerer(retriever, llm, min_confidence=0).ask("How many people were killed in Karabakh?")
     assert "Quimperle" not in answer.answer
+
+
+class _WrongThenReads(FakeLLM):
+    """Answers the first prompt with a name off the question's focus, then reads the passages."""
+
+    def stream(self, messages, max_tokens=256, probs=None):  # noqa: ANN001, ANN201
+        if self.prompts:
+            self.replies = []
+        return super().stream(messages, max_tokens, probs)
+
+
+def test_a_fact_that_fails_its_checks_is_asked_again_on_its_best_passage_alone(retriever) -> None:
+    llm = _WrongThenReads(["Answer: Quimperle Bank\nExplanation: Quimperle Bank shares rose 12 percent [1]."])
+    answer = Answerer(retriever, llm, min_confidence=0).ask("How many people were killed in Karabakh?")
+    assert len(llm.prompts) == 2
+    retry = llm.prompts[1][-1]["content"]
+    assert retry.count("<passage ") == 1 and "Karabakh" in retry and "Quimperle" not in retry
+    assert "Quimperle" not in answer.answer and not answer.abstained
+    assert "people were killed" in answer.short_answer  # read from the one passage it was given
+    assert answer.citations[0].supported and answer.citations[0].quote in retry
+    # The second answer goes through the same checks: a name off the focus twice is still withheld.
+    twice = FakeLLM(["Answer: Quimperle Bank\nExplanation: Quimperle Bank shares rose 12 percent [1]."])
+    assert "Quimperle" not in Answerer(retriever, twice, min_confidence=0).ask("How many people were killed in Karabakh?").answer
 
 
 def test_a_decline_over_evidence_that_holds_the_focus_shows_the_evidence_as_quotes(retriever) -> None:

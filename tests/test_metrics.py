@@ -274,6 +274,8 @@ def test_token_f1_empty_answers():
         "The provided articles do not mention a release date.",
         "I am unable to answer from these sources.",
         "Unknown.",
+        "No. The passage does not mention Roblox responding to the cancellation [1].",
+        "No.\nThere is no information about the expulsion.",
     ],
 )
 def test_abstentions_are_recognised(answer):
@@ -289,6 +291,7 @@ def test_abstentions_are_recognised(answer):
         "Sources say Apple doesn't include a charger.",
         "The company released no information about the layoffs.",
         "No.",
+        "No. The Verge reported the launch a day later [2].",
         "Sam Bankman-Fried",
         "",
     ],

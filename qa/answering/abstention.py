@@ -33,12 +33,19 @@ def is_abstention(answer: str) -> bool:
     """Whether the answer's first sentence declines to answer ("Insufficient information.", ...).
 
     Only the first sentence is read, because answers lead with their direct answer: "Yes. ... the
-    corpus doesn't say when" answered the question. The phrase list is deliberately narrow, so a
+    corpus doesn't say when" answered the question. A bare "No." is read with the sentence after it:
+    "No. The passage does not mention X" is a no from the absence of evidence, which declines (a no
+    needs a sentence that says no, like any answer). The phrase list is deliberately narrow, so a
     missed abstention is likelier than a real answer counted as one.
     """
-    first_sentence = _SENTENCE_END.split(answer.strip(), maxsplit=1)[0]
-    text = first_sentence.lower().replace("\u2019", "'")
+    sentences = _SENTENCE_END.split(answer.strip(), maxsplit=2)
+    if len(sentences) > 1 and _BARE_NO.fullmatch(sentences[0]):
+        sentences = sentences[1:]
+    text = sentences[0].lower().replace("\u2019", "'")
     return any(pattern.search(text) for pattern in _ABSTENTION_PATTERNS)
+
+
+_BARE_NO = re.compile(r"\s*(?:answer:\s*)?no[.!]?\s*", re.IGNORECASE)
 
 
 _NAME = re.compile(r"[A-Za-z][\w'’-]*")

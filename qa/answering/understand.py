@@ -68,14 +68,14 @@ class Understanding:
 
 @lru_cache(maxsize=1)
 def _examples() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Chat phrasings of every shape by four writers who saw neither question split
-    (`shape_examples.jsonl`, `_typed`, `_typed2`, `_typed3`) and benchmark-register facts
+    """Chat phrasings of every shape by five writers who saw neither question split
+    (`shape_examples.jsonl`, `_typed`, `_typed2`, `_typed3`, `_typed4`) and benchmark-register facts
     (`shape_examples_multihop.jsonl`, `scripts/make_benchmark_shape_examples.py`)."""
     folder = resources.files("qa.answering") / "data"
     rows = [
         json.loads(line)
         for name in ("shape_examples.jsonl", "shape_examples_typed.jsonl", "shape_examples_typed2.jsonl",
-                     "shape_examples_typed3.jsonl", "shape_examples_multihop.jsonl")
+                     "shape_examples_typed3.jsonl", "shape_examples_typed4.jsonl", "shape_examples_multihop.jsonl")
         for line in (folder / name).read_text(encoding="utf-8").splitlines() if line.strip()
     ]
     rows = [r for r in rows if r.get("shape") in SHAPE_NAMES]
@@ -84,7 +84,7 @@ def _examples() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 class ShapeClassifier:
     """A logistic regression over labelled example questions (`qa/answering/data/shape_examples*.jsonl`,
-    four writers), each read as its sentence embedding (the retrieval embedder, cached on disk beside
+    five writers), each read as its sentence embedding (the retrieval embedder, cached on disk beside
     the model cache) beside its character and word n-grams (TF-IDF): the embedding carries what is
     asked, the n-grams the words that ask for a shape wherever they stand ("… timeline pls",
     "recap?"). Fitted on first use (a few seconds). Measured on writers left out of training
