@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from qa.answering.spelling import respell
 from qa.answering.understand import (
     ShapeClassifier,
     asked_sources,
     focus_terms,
     missing_sources,
     request_words,
-    respell,
 )
 from qa.index.keyword import tokenize
 

@@ -33,7 +33,8 @@ from qa.answering.reply import LabelFilter, repeats_a_line, short_answer
 from qa.answering.shapes import FACT, SHAPES, Shape
 from qa.answering.streaming import ClaimStream, Transcript, answer_holds, remembered
 from qa.answering.turns import TurnQueue
-from qa.answering.understand import ShapeClassifier, Understanding, respell, understand
+from qa.answering.spelling import respell
+from qa.answering.understand import ShapeClassifier, Understanding, understand
 from qa.index.embedding import Embedder
 from qa.retrieval.query import find_outlet_mentions, find_outlets, outlet_aliases
 from qa.retrieval.retrieve import Filters, Retriever
@@ -173,7 +174,7 @@ class Answerer:
     ) -> tuple[Understanding, Shape, list[Hit], list[Passage]]:
         """The question understood, its shape and its evidence (hits, passages). A word the corpus
         never uses is respelt from the evidence the rest of the question finds, and the question
-        understood and searched again (`qa.answering.understand.respell`)."""
+        understood and searched again (`qa.answering.spelling.respell`)."""
         asked = self.understand(question, history, now, shape)
         for attempt in range(2):
             form = replace(self.shapes[asked.shape], k=k) if k else self.shapes[asked.shape]

@@ -1,9 +1,10 @@
 """What does a question ask? One step turns the question (and the conversation) into its shape, the
 standalone question, its focus terms weighted by rarity, the time window and the outlets it names.
 
-The shape is learnt from labelled examples (nearest neighbours over sentence embeddings), with a
-few words that decide it wherever they stand ("timeline", "why", "summary"), so that "can you lay
-out the … saga day by day" is a timeline however it opens."""
+The shape is learnt from labelled examples (a logistic regression over the sentence embedding and
+the character and word n-grams of a few thousand chat phrasings by writers who saw neither question
+split), so that "can you lay out the … saga day by day" is a timeline however it opens. Words the
+corpus never uses are respelt from the evidence in `qa.answering.spelling`."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from qa.index.keyword import tokenize
 from qa.retrieval.query import DateRange, QueryPlan, find_outlets, outlet_aliases
 
 # Words that say what form of answer is wanted, or are chat filler, not what the question is about.
-_REQUEST_TEXT = " ".join("""timeline timelines chronology chronological summary summarize summarise summarized recap rundown
+REQUEST_TEXT = " ".join("""timeline timelines chronology chronological summary summarize summarise summarized recap rundown
     overview gist tldr explain explanation compare comparison contrast difference differences versus vs
     latest update updates news happen happened happening going tell know give show lay list walk
     please pls plz thanks thx whats hows whos wheres whys dont didnt doesnt isnt wasnt arent cant
@@ -40,8 +41,8 @@ _REQUEST_TEXT = " ".join("""timeline timelines chronology chronological summary 
 
 @lru_cache(maxsize=1)
 def request_words() -> frozenset[str]:
-    """`_REQUEST_TEXT` stemmed as the keyword index stems (computed on first use, not at import)."""
-    return frozenset(tokenize([_REQUEST_TEXT])[0])
+    """`REQUEST_TEXT` stemmed as the keyword index stems (computed on first use, not at import)."""
+    return frozenset(tokenize([REQUEST_TEXT])[0])
 _COMPARE_WORDS = re.compile(r"\bcompar\w*|\bcontrast\w*|\bdiffer\w*|\bversus\b|\bvs\.?\b|\bcover\w*|\bframe\w*|"
                             r"\bportray\w*|\bdescrib\w*|\breport\w*|\bsay\b|\bsaid\b", re.I)
 MAX_FACT_TO_COMPARE = 0.5  # the examples' probability of a fact above which two outlets named are not a comparison
@@ -140,7 +141,7 @@ class ShapeClassifier:
 
 
 # Function words a question is made of, beyond the index's own stop list ("how many", "had been").
-_FUNCTION_WORDS = STOP_WORDS | frozenset(
+FUNCTION_WORDS = STOP_WORDS | frozenset(
     """many much been had has have will would could should can may might must shall they them he she him
     her we you i me my our your us not no any some all more most other over under up down out off only
     very so too if because while during since until now then here one ones there their theirs whose
@@ -165,7 +166,7 @@ def focus_terms(
     stems: dict[str, str] = {}
     for word in _LETTERS.findall(text):
         lowered = word.lower().replace("’", "'")
-        if lowered in _FUNCTION_WORDS:
+        if lowered in FUNCTION_WORDS:
             continue
         for stem in tokenize([word])[0]:
             if stem not in excluded:
@@ -176,120 +177,6 @@ def focus_terms(
         if known.get(stem) or (len(stem) > 3 and word not in common)
     ]
     return tuple(sorted(focus, key=lambda tw: -tw[1]))
-
-
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-
-
-# Words that place a question in time, spelt right when typed wrong ("yestreday") like function words.
-_TIME_WORDS = frozenset("""yesterday today tonight tomorrow week weekend weekends month months year years night
-    morning afternoon evening ago recently recent latest earlier later""".split())
-
-
-COMMON_SHARE = 0.5  # a word whose idf is at most this share of an unseen word's is common in the corpus
-
-
-def respell(
-    text: str, evidence: Sequence[str], weights: Weights, vocabulary: frozenset[str] = frozenset(),
-    outlets: Sequence[str] = (), unseen: float = UNKNOWN_WEIGHT,
-) -> str:
-    """The question with each word the corpus never uses and that is not common language (of four
-    letters or more, not in the embedding model's `vocabulary`: "fall" is no typo) replaced by a
-    word one edit away (two for eight letters or more): a function, request or time word ("abosut",
-    "sumvmarize", "yestreday") or a word of a carried outlet's name ("vrege"); a word of the
-    `evidence` the rest of the question retrieves, or of the embedding model's `vocabulary` whose
-    stem that evidence holds ("russoa" beside articles about Russia, "pullig" beside "pulled"); or,
-    for seven letters or more, one edit from a `vocabulary` word the corpus uses commonly (its idf at
-    most `COMMON_SHARE` of `unseen`: "suddeqnly", not the name "oconnor"). A possessive typed
-    without its apostrophe ("altmns") is matched without its "s", and apostrophes do not count
-    ("oconnor" is the evidence's "o'connor"). A word with no such neighbour
-    stays as typed: a short name the corpus lacks ("milei", "grindavik") is what the answerability
-    check must see, and a word the corpus lacks is not turned into another one it has ("project" is
-    not "protect")."""
-    words = {m.group(0) for m in _WORD.finditer(text) if len(m.group(0)) >= 4}
-    closed = _FUNCTION_WORDS | _TIME_WORDS | set(_REQUEST_TEXT.split()) | {w for o in outlets for w in _WORD.findall(o.lower())}
-    stems = {w: tokenize([w])[0] for w in words if w.lower().replace("’", "'") not in closed | vocabulary}
-    known = weights({s for v in stems.values() for s in v})
-    unknown = [w for w, s in stems.items() if s and not any(known.get(t) for t in s)]
-    if not unknown:
-        return text
-    # The evidence's words count only from a chunk about the question (one holding one of its two
-    # rarest other words): "oconnor" is not the "Connor" of a hockey story.
-    rest = {t for w, s in stems.items() if w not in unknown for t in s if known.get(t)} - request_words()
-    others = set(sorted(rest, key=lambda t: -known[t])[:2])
-    held: dict[str, int] = {}
-    for tokens in tokenize(list(evidence)):
-        if others and not others & set(tokens):
-            continue
-        for token in tokens:
-            held[token] = held.get(token, 0) + 1
-    said: dict[str, str] = {}  # as typed without apostrophes ("oconnor", "jada") -> as written ("o'connor", "jada")
-    about = [text for text, tokens in zip(evidence, tokenize(list(evidence))) if not others or others & set(tokens)]
-    for written in _WORD.findall(" ".join(about).lower().replace("’", "'")):
-        written = written.removesuffix("'s").strip("'-")
-        said.setdefault(written.replace("'", ""), written)
-    fixes = {}
-    for word in unknown:
-        typed = word.lower()
-        forms = [typed, typed[:-1]] if typed.endswith("s") and len(typed) > 4 else [typed]
-        scored = []
-        for form in forms:
-            most = 1 if len(form) < 8 else 2
-            options = _near(form, vocabulary | closed, most) | {w for w in said if abs(len(w) - len(form)) <= most}
-            for option in options:
-                distance = edit_distance(form, option, most)
-                option = said.get(option, option)
-                if distance > most:
-                    continue
-                stem = tokenize([option])[0]
-                count = held.get(stem[0], 0) if stem else 0
-                if option in closed or count or (len(form) >= 7 and distance == 1 and option in vocabulary and stem
-                                                  and 0 < weights({stem[0]}).get(stem[0], 0) <= COMMON_SHARE * unseen):
-                    scored.append((distance, option not in closed, -count, option))
-        if scored:
-            fixes[word] = min(scored)[3]
-    return _WORD.sub(lambda m: fixes.get(m.group(0), m.group(0)), text) if fixes else text
-
-
-def _near(word: str, vocabulary: frozenset[str], most: int) -> set[str]:
-    """Words of the vocabulary that may be within `most` edits of `word` (checked by the caller)."""
-    index = _deletes_index(vocabulary)
-    keys = {word} | _deletes(word)
-    if most > 1:
-        keys |= {d for k in list(keys) for d in _deletes(k)}
-    return {w for key in keys for w in index.get(key, ())}
-
-
-def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-@lru_cache(maxsize=4)
-def _deletes_index(vocabulary: frozenset[str]) -> dict[str, tuple[str, ...]]:
-    """Each word and each one-letter deletion of it -> the words it comes from (symmetric deletes)."""
-    index: dict[str, list[str]] = {}
-    for word in vocabulary:
-        for key in {word} | _deletes(word):
-            index.setdefault(key, []).append(word)
-    return {key: tuple(words) for key, words in index.items()}
-
-
-def edit_distance(a: str, b: str, most: int) -> int:
-    """Optimal-string-alignment distance (a swap of neighbours is one edit); `most` + 1 once it is
-    sure to exceed `most`."""
-    if a == b:
-        return 0
-    before, row = None, list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
-            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], before[j - 2] + 1)
-        if min(current) > most:
-            return most + 1
-        before, row = row, current
-    return row[-1]
 
 
 # Questions about what a named source reported; the name is compared with the outlets carried.
@@ -358,7 +245,7 @@ def asked_speakers(question: str) -> list[str]:
 
 def name_stems(name: str) -> tuple[str, ...]:
     """A name's words as the index stems them, without function words and single letters."""
-    return tuple(t for t in dict.fromkeys(tokenize([name])[0]) if len(t) > 1 and t not in _FUNCTION_WORDS)
+    return tuple(t for t in dict.fromkeys(tokenize([name])[0]) if len(t) > 1 and t not in FUNCTION_WORDS)
 
 
 def missing_sources(question: str, outlets: Sequence[str]) -> list[str]:
