@@ -81,14 +81,16 @@ def answer_sentences(answer: str, passages: Sequence[Passage]) -> list[tuple[Pas
 
 
 def pooled_share(
-    answer: str, focus: Focus, passages: Sequence[Passage], apart_from: frozenset[tuple[int, int]] = frozenset()
+    answer: str, focus: Focus, passages: Sequence[Passage], apart_from: frozenset[tuple[int, int]] = frozenset(),
+    found: Sequence[tuple[Passage, int]] | None = None,
 ) -> float:
-    """Share of the focus held by the sentences the answer occurs in, with their neighbours and
-    their articles' titles, pooled over every passage: a multi-hop question's words are spread over
-    several articles, each naming the answer beside a different part of it. Its sentences among
-    `apart_from` ((passage number, sentence index) pairs: another answer's sentences) are left out."""
+    """Share of the focus held by the sentences the answer occurs in (`found`, when already
+    looked up), with their neighbours and their articles' titles, pooled over every passage: a
+    multi-hop question's words are spread over several articles, each naming the answer beside a
+    different part of it. Its sentences among `apart_from` ((passage number, sentence index) pairs:
+    another answer's sentences) are left out."""
     texts = []
-    for passage, i in answer_sentences(answer, passages):
+    for passage, i in answer_sentences(answer, passages) if found is None else found:
         if (passage.n, i) in apart_from:
             continue
         window = range(max(0, i - 1), min(len(passage.spans), i + 2))
@@ -133,7 +135,8 @@ def answer_in_focus(answer: str, focus: Focus, passages: Sequence[Passage], ques
     "Thursday")? "Donald Trump" found in an analyst's sentence
     about Ukraine does not answer who won Argentina's runoff; the runoff's winner, named beside it,
     does."""
-    share = pooled_share(answer, focus, passages)
+    found = answer_sentences(answer, passages)
+    share = pooled_share(answer, focus, passages, found=found)
     if share < MIN_ANSWER_FOCUS:
         return False
     rivals = rival_names(answer, question, passages)
@@ -141,7 +144,7 @@ def answer_in_focus(answer: str, focus: Focus, passages: Sequence[Passage], ques
         rivals = [name for name in rivals if answer_kind(name) == kind]
     # A rival competes on its own evidence: "FTX" or "the Securities and Exchange Commission" named
     # in the very sentences that name Sam Bankman-Fried does not make him a worse answer.
-    own = frozenset((passage.n, i) for passage, i in answer_sentences(answer, passages))
+    own = frozenset((passage.n, i) for passage, i in found)
     best = max((pooled_share(name, focus, passages, own) for name in rivals), default=0.0)
     return share >= NEAR_BEST * best
 
