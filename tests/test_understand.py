@@ -139,6 +139,8 @@ def test_a_word_with_no_neighbour_in_the_evidence_stays(typed: str) -> None:
         ("Considering the information from a Bloomberg article on Sudan", ["Bloomberg"]),
         ("Does the Polygon article suggest it is based on shared stories?", []),
         ("Who, as reported by The Verge and in contrast to the prosecution in a Fortune report, …?", []),  # no junk name
+        ("Which player, after an offer in Vermont and the CBSSports.com report, …?", ["CBSSports.com"]),
+        ("what was in the bbc and guardian coverage of the verdict", ["bbc", "guardian"]),
     ],
 )
 def test_sources_are_read_from_the_form_of_the_question(question: str, sources: list[str]) -> None:

@@ -186,7 +186,7 @@ _SOURCE_ASKED = [
         r"\bwhat (?:has|have|did|does|do|is|are|was|were) (?P<name>[\w.&' -]{2,40}?) (?:been )?"
         r"(?:report|reporting|reported|writ\w*|wrote|publish\w*|cover\w*)\b.{0,40}?\b(?:about|on|regarding)\b",
         r"\bhow (?:did|does|has|have|is|was) (?P<name>[\w.&' -]{2,40}?) (?:been )?(?:cover\w*|report\w*|describ\w*|frame\w*|portray\w*)\b",
-        r"\b(?:in|from|by) (?:the )?(?P<name>[\w.&' -]{2,40}?)(?:'s|’s)? (?:coverage|reporting|article|articles|report)\b",
+        r"\b(?:in|from|by) (?:the )?(?P<name>[\w.&' -]{2,40}?)(?:'s|’s)? (?P<noun>coverage|reporting|article|articles|report)\b",
         r"\b(?P<name>[\w.&' -]{2,40}?)(?:'s|’s|s) (?:coverage|reporting)\b",
         r"\baccording to (?P<name>[\w.&' -]{2,40}?)(?:'s|’s)? (?:report\w*|coverage|article|story)\b",
         r"\b(?:did|has|have) (?P<name>[\w.&' -]{2,40}?) (?:report|reported|cover|covered|write|written|publish|published)\b",
@@ -214,12 +214,17 @@ _SPEAKER_ASKED = [
 
 def _named(question: str, patterns: Sequence[re.Pattern[str]]) -> list[str]:
     """The names the patterns' `name` group catches, split at "and"/"or"/commas, without leading
-    articles or question words, and without what cannot be a name (pronouns, "the articles")."""
+    articles or question words, and without what cannot be a name (pronouns, "the articles"). Before
+    a singular "report" or "article" only the last of them is its source ("an offer in Vermont and
+    the CBSSports.com report" asks about CBSSports.com, not an outlet called Vermont)."""
     names = []
     capitalised = any(ch.isupper() for ch in question[1:])
     for pattern in patterns:
         for match in pattern.finditer(question):
-            for part in re.split(r",|\b(?:and|or|vs\.?|versus)\b", match["name"]):
+            parts = re.split(r",|\b(?:and|or|vs\.?|versus)\b", match["name"])
+            if match.groupdict().get("noun") in ("report", "article"):
+                parts = parts[-1:]
+            for part in parts:
                 name = re.sub(r"^(?:(?:the|a|an|what|how|did|has|have)\s+)+", "", part.strip(), flags=re.I).strip(" .'")
                 words = name.lower().split()
                 if not name or _NOT_A_SOURCE.match(name) or len(words) > 4 or set(words) & _NOT_IN_A_NAME:
