@@ -543,8 +543,10 @@ def test_a_fact_that_fails_its_checks_is_asked_again_on_its_best_passage_alone(r
 
 
 def test_a_decline_over_evidence_that_holds_the_focus_shows_the_evidence_as_quotes(retriever) -> None:
-    answer = Answerer(retriever, FakeLLM(["Insufficient information."])).ask("How many people had been killed in Karabakh?", k=3)
+    llm = FakeLLM(["Insufficient information."])
+    answer = Answerer(retriever, llm).ask("How many people had been killed in Karabakh?", k=3)
     assert not answer.abstained and answer.short_answer == "" and answer.answer.startswith(EVIDENCE_LEAD)
+    assert len(llm.prompts) == 1  # a model that declined over every passage is not asked again on one
     assert "“" in answer.answer and "Reuters: " in answer.answer
     assert all(c.verbatim and c.supported for c in answer.claims)
     assert any("27 people" in c.text for c in answer.claims)

@@ -268,15 +268,17 @@ class Answerer:
     def _fact(
         self, asked: Understanding, form: Shape, reply: str, passages: list[Passage], probs: list[TokenProb] | None
     ) -> tuple[list[Verified], str, str]:
-        """A fact's verified claims, short answer and the reply they come from. When the model
-        declined or its answer fails the checks, it is asked once more with only the passage that
-        holds most of the question's focus — the other passages' names and numbers are what a small
-        model picks wrongly. What it answers then stands only as a name or number, through the same
-        checks against all the passages: those weigh it against every other name the passages offer,
-        while a yes, a no or a phrase is checked by its quotes alone, too weak a check for a second
-        try (on the test split a phrase answered an unanswerable question)."""
+        """A fact's verified claims, short answer and the reply they come from. When the model's
+        answer fails the checks, it is asked once more with only the passage that holds most of the
+        question's focus — the other passages' names and numbers are what a small model picks
+        wrongly. What it answers then stands only as a name or number, through the same checks
+        against all the passages: those weigh it against every other name the passages offer, while
+        a yes, a no or a phrase is checked by its quotes alone, too weak a check for a second try.
+        A model that declined is not asked again: given one passage it answers from whatever that
+        passage holds (the 2023 medicine laureates for "who won the Nobel Peace Prize"), so its
+        decline over all of them is the better judgement (docs/evaluation.md, session 13)."""
         verified, short = self._verify_fact(asked, reply, passages, probs)
-        if verified or len(passages) < 2:
+        if verified or len(passages) < 2 or not strip_markers(reply) or is_abstention(strip_markers(reply)):
             return verified, short, reply
         best = max(passages, key=lambda p: held_share(asked.focus, [p.hit.title, p.text]))
         if held_share(asked.focus, [best.hit.title, best.text]) < MIN_EVIDENCE_FOCUS:
