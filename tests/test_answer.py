@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from qa.answering.answer import (
@@ -504,49 +502,11 @@ def test_a_name_from_a_sentence_off_the_focus_is_withheld(retriever) -> None:
     assert "Quimperle" not in answer.answer
 
 
-class _WrongThenReads(FakeLLM):
-    """Answers the first prompt with a name off the question's focus, then reads the passages."""
-
-    def stream(self, messages, max_tokens=256, probs=None):  # noqa: ANN001, ANN201
-        if self.prompts:
-            self.replies = []
-        return super().stream(messages, max_tokens, probs)
-
-
-class _WrongThenPhrase(FakeLLM):
-    """Answers the first prompt with a name off the focus, the second with a phrase citing its passage."""
-
-    def stream(self, messages, max_tokens=256, probs=None):  # noqa: ANN001, ANN201
-        if self.prompts:
-            n = re.search(r'<passage n="(\d+)"', messages[-1]["content"])[1]
-            self.replies = [f"Answer: pounded the breakaway region\nExplanation: Azerbaijan on Wednesday pounded "
-                            f"Nagorno-Karabakh, a breakaway region controlled by ethnic Armenians [{n}]."]
-        return super().stream(messages, max_tokens, probs)
-
-
-def test_a_fact_that_fails_its_checks_is_asked_again_on_its_best_passage_alone(retriever) -> None:
-    llm = _WrongThenReads(["Answer: Quimperle Bank\nExplanation: Quimperle Bank shares rose 12 percent [1]."])
-    answer = Answerer(retriever, llm, min_confidence=0).ask("How many people were killed in Karabakh?")
-    assert len(llm.prompts) == 2
-    retry = llm.prompts[1][-1]["content"]
-    assert retry.count("<passage ") == 1 and "Karabakh" in retry and "Quimperle" not in retry
-    assert "Quimperle" not in answer.answer and not answer.abstained
-    assert "people were killed" in answer.short_answer  # read from the one passage it was given
-    assert answer.citations[0].supported and answer.citations[0].quote in retry
-    # A second try stands only as a name or number: a phrase has no rival names to be weighed against.
-    phrase = _WrongThenPhrase(["Answer: Quimperle Bank\nExplanation: Quimperle Bank shares rose 12 percent [1]."])
-    withheld = Answerer(retriever, phrase, min_confidence=0).ask("What did Azerbaijan do to Nagorno-Karabakh on Wednesday?", shape="fact")
-    assert len(phrase.prompts) == 2 and not withheld.answer.startswith("pounded") and not withheld.short_answer
-    # The second answer goes through the same checks: a name off the focus twice is still withheld.
-    twice = FakeLLM(["Answer: Quimperle Bank\nExplanation: Quimperle Bank shares rose 12 percent [1]."])
-    assert "Quimperle" not in Answerer(retriever, twice, min_confidence=0).ask("How many people were killed in Karabakh?").answer
-
-
 def test_a_decline_over_evidence_that_holds_the_focus_shows_the_evidence_as_quotes(retriever) -> None:
     llm = FakeLLM(["Insufficient information."])
     answer = Answerer(retriever, llm).ask("How many people had been killed in Karabakh?", k=3)
     assert not answer.abstained and answer.short_answer == "" and answer.answer.startswith(EVIDENCE_LEAD)
-    assert len(llm.prompts) == 1  # a model that declined over every passage is not asked again on one
+    assert len(llm.prompts) == 1  # not asked again on one passage (docs/evaluation.md, session 13)
     assert "“" in answer.answer and "Reuters: " in answer.answer
     assert all(c.verbatim and c.supported for c in answer.claims)
     assert any("27 people" in c.text for c in answer.claims)

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from qa.answering.abstention import asked_names, is_abstention
-from qa.answering.answerability import MIN_EVIDENCE_FOCUS, answer_in_focus, evidence_holds, held_share
+from qa.answering.answerability import answer_in_focus, evidence_holds
 from qa.answering.cite import Verified, render, verify_claims
 from qa.answering.claims import quoted_evidence, without_repeats
 from qa.answering.followups import Turn, needs_rewrite, rewrite_follow_up
@@ -220,15 +220,15 @@ class Answerer:
         reply = labels.text()
         verified: list[Verified] = []
         short = ""
-        if answerable and not claims:  # a fact: checked at once, and asked again on its best passage if it fails
-            verified, short, reply = self._fact(asked, form, reply, passages, probs)
+        if answerable and not claims:  # a fact: the short answer and its explanation stand or fall together
+            verified, short = self._verify_fact(asked, reply, passages, probs)
         if ticket is not None:
             self.turns.done(ticket)  # checking a longer answer needs no model: the next question may start
         if claims:
             yield from _claimed(shown, claims.finish(reply))
             if shown.items and claims.silent:  # a comparison's side with nothing on the topic is said to have nothing
                 yield Token(shown.say("".join(f"\n- {o}: nothing in its articles here on this topic." for o in claims.silent)))
-        elif answerable:  # a fact: the short answer and its explanation stand or fall together
+        elif answerable:
             yield from _claimed(shown, verified)
         if not shown.items:
             yield from self._decline(asked, passages, shown, answerable)
@@ -264,34 +264,6 @@ class Answerer:
             sides=find_outlet_mentions(standalone, aliases) if comparing else (),
             names=asked_names(standalone, outlets),
         )
-
-    def _fact(
-        self, asked: Understanding, form: Shape, reply: str, passages: list[Passage], probs: list[TokenProb] | None
-    ) -> tuple[list[Verified], str, str]:
-        """A fact's verified claims, short answer and the reply they come from. When the model's
-        answer fails the checks, it is asked once more with only the passage that holds most of the
-        question's focus — the other passages' names and numbers are what a small model picks
-        wrongly. What it answers then stands only as a name or number, through the same checks
-        against all the passages: those weigh it against every other name the passages offer, while
-        a yes, a no or a phrase is checked by its quotes alone, too weak a check for a second try.
-        A model that declined is not asked again: given one passage it answers from whatever that
-        passage holds (the 2023 medicine laureates for "who won the Nobel Peace Prize"), so its
-        decline over all of them is the better judgement (docs/evaluation.md, session 13)."""
-        verified, short = self._verify_fact(asked, reply, passages, probs)
-        if verified or len(passages) < 2 or not strip_markers(reply) or is_abstention(strip_markers(reply)):
-            return verified, short, reply
-        best = max(passages, key=lambda p: held_share(asked.focus, [p.hit.title, p.text]))
-        if held_share(asked.focus, [best.hit.title, best.text]) < MIN_EVIDENCE_FOCUS:
-            return verified, short, reply
-        again: list[TokenProb] | None = [] if probs is not None else None
-        labels = LabelFilter()
-        for piece in self.llm.stream(build_prompt(asked.standalone, [best], form.name), form.max_tokens, again):
-            labels.feed(piece)
-        retried = labels.text()
-        verified, short = self._verify_fact(asked, retried, passages, again)
-        if not is_name_or_number(short):
-            return [], "", reply
-        return verified, short, retried
 
     def _verify_fact(
         self, asked: Understanding, reply: str, passages: list[Passage], probs: list[TokenProb] | None
