@@ -218,17 +218,15 @@ class Answerer:
                         close()  # a small model looping on one line: stop paying for the repeats
                     break
         reply = labels.text()
-        verified: list[Verified] = []
-        short = ""
-        if answerable and not claims:  # a fact: the short answer and its explanation stand or fall together
-            verified, short = self._verify_fact(asked, reply, passages, probs)
         if ticket is not None:
-            self.turns.done(ticket)  # checking a longer answer needs no model: the next question may start
+            self.turns.done(ticket)  # checking the claims needs no model: the next question may start
+        short = ""
         if claims:
             yield from _claimed(shown, claims.finish(reply))
             if shown.items and claims.silent:  # a comparison's side with nothing on the topic is said to have nothing
                 yield Token(shown.say("".join(f"\n- {o}: nothing in its articles here on this topic." for o in claims.silent)))
-        elif answerable:
+        elif answerable:  # a fact: the short answer and its explanation stand or fall together
+            verified, short = self._verify_fact(asked, reply, passages, probs)
             yield from _claimed(shown, verified)
         if not shown.items:
             yield from self._decline(asked, passages, shown, answerable)
@@ -250,7 +248,7 @@ class Answerer:
             short_answer=short,
             claims=cited,
             shape=form.name,
-            claims_written=len(parse_claims(reply)),
+            claims_written=len(parse_claims(labels.text())),
         )
 
     def _claim_stream(self, asked: Understanding, form: Shape, passages: list[Passage]) -> ClaimStream:
