@@ -86,7 +86,7 @@ def test_a_question_too_short_to_stand_alone_is_rewritten(retriever) -> None:
     llm = FakeLLM(["How did Quimperle Bank shares do after the merger talk?", "Shares rose [1]."])
     history = [Turn("What happened to Quimperle Bank?", "Merger talk [1].")]
     answer = Answerer(retriever, llm).ask("How did shares do?", history)
-    assert llm.prompts[0][0]["content"].startswith("Rewrite") and answer.question.startswith("How did Quimperle Bank shares")
+    assert len(llm.prompts) == 2 and answer.question.startswith("How did Quimperle Bank shares")
 
 
 def test_standalone_question_is_not_rewritten(retriever) -> None:

@@ -27,6 +27,7 @@ _ABSTENTION_PATTERNS = [
         r"^(unknown|unclear)[.!]?$",
     )
 ]
+_BARE_NO = re.compile(r"\s*(?:answer:\s*)?no[.!]?\s*", re.IGNORECASE)  # a no and nothing else
 
 
 def is_abstention(answer: str) -> bool:
@@ -44,8 +45,6 @@ def is_abstention(answer: str) -> bool:
     text = sentences[0].lower().replace("\u2019", "'")
     return any(pattern.search(text) for pattern in _ABSTENTION_PATTERNS)
 
-
-_BARE_NO = re.compile(r"\s*(?:answer:\s*)?no[.!]?\s*", re.IGNORECASE)
 
 
 _NAME = re.compile(r"[A-Za-z][\w'’-]*")

@@ -39,8 +39,8 @@ def respell(
     check must see, and a word the corpus lacks is not turned into another one it has ("project" is
     not "protect")."""
     words = {m.group(0) for m in _WORD.finditer(text) if len(m.group(0)) >= 4}
-    closed = FUNCTION_WORDS | _TIME_WORDS | set(REQUEST_TEXT.split()) | {w for o in outlets for w in _WORD.findall(o.lower())}
-    stems = {w: tokenize([w])[0] for w in words if w.lower().replace("’", "'") not in closed | vocabulary}
+    closed = frozenset(FUNCTION_WORDS | _TIME_WORDS | set(REQUEST_TEXT.split()) | {w for o in outlets for w in _WORD.findall(o.lower())})
+    stems = {w: tokenize([w])[0] for w in words if (lowered := w.lower().replace("’", "'")) not in closed and lowered not in vocabulary}
     known = weights({s for v in stems.values() for s in v})
     unknown = [w for w, s in stems.items() if s and not any(known.get(t) for t in s)]
     if not unknown:
@@ -67,7 +67,8 @@ def respell(
         scored = []
         for form in forms:
             most = 1 if len(form) < 8 else 2
-            options = _near(form, vocabulary | closed, most) | {w for w in said if abs(len(w) - len(form)) <= most}
+            # Each word set keeps its own deletes index (cached): no 20,000-word union per typed word.
+            options = _near(form, vocabulary, most) | _near(form, closed, most) | {w for w in said if abs(len(w) - len(form)) <= most}
             for option in options:
                 distance = edit_distance(form, option, most)
                 option = said.get(option, option)
